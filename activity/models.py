@@ -1,0 +1,74 @@
+"""The append-only activity log."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from catalog.models import ModelVersion, RegisteredModel, Stage
+
+
+class Verb(models.TextChoices):
+    MODEL_REGISTERED = "model_registered", "registered the model"
+    MODEL_EDITED = "model_edited", "edited the model"
+    VERSION_REGISTERED = "version_registered", "registered the version"
+    VERSION_EDITED = "version_edited", "edited the version"
+    COLLABORATOR_ADDED = "collaborator_added", "added a collaborator"
+    COLLABORATOR_REMOVED = "collaborator_removed", "removed a collaborator"
+    STAGE_CHANGED = "stage_changed", "changed the stage"
+    LOCK_CHANGED = "lock_changed", "changed the lock level"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an activity entry."""
+
+
+class ActivityEntryQuerySet(models.QuerySet["ActivityEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Activity entries cannot be changed.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("Activity entries cannot be deleted.")
+
+
+class ActivityEntry(models.Model):
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verb = models.CharField(max_length=40, choices=Verb.choices)
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="activity")
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="activity"
+    )
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    comment = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    objects = ActivityEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activity entries"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(verb__in=Verb.values), name="activity_verb_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["model", "-created_at", "-id"], name="activity_model_time_idx"),
+            models.Index(fields=["version", "-created_at", "-id"], name="activity_version_time_idx"),
+            models.Index(fields=["-created_at", "-id"], name="activity_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_verb_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    # Guards, not behaviour: the log is append-only (see record_activity for the one writer).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Activity entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Activity entries cannot be deleted.")

@@ -1,0 +1,181 @@
+"""Forms of the catalog pages; every control has a visible label."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from catalog.models import (
+    LABEL_PATTERN,
+    VERSION_NAME_PATTERN,
+    DataType,
+    ModelVersion,
+    RegisteredModel,
+    TaskType,
+    Visibility,
+)
+from catalog.permissions import ROLE_DESCRIPTIONS, Role
+from catalog.services import RESERVED_NAMES
+
+MAX_LABELS = 20
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_KEY = 100
+MAX_ATTRIBUTE_VALUE = 500
+
+
+def parse_labels(text: str) -> list[str]:
+    """Split "nlp, vision" into sorted unique lowercase names; raises forms.ValidationError on bad names."""
+    names = sorted({part.strip().lower() for part in re.split(r"[,\s]+", text) if part.strip()})
+    bad = [name for name in names if not re.match(LABEL_PATTERN, name)]
+    if bad:
+        raise forms.ValidationError(
+            "Labels are 1–50 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter "
+            "or digit. Not valid: %(bad)s",
+            params={"bad": ", ".join(bad[:5])},
+        )
+    if len(names) > MAX_LABELS:
+        raise forms.ValidationError(f"At most {MAX_LABELS} labels.")
+    return names
+
+
+def parse_attributes(text: str) -> dict[str, str]:
+    """Parse one "key = value" pair per line; raises forms.ValidationError naming the bad line."""
+    attributes: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise forms.ValidationError(f"Line {number}: write each attribute as “key = value”.")
+        if len(key) > MAX_ATTRIBUTE_KEY or len(value) > MAX_ATTRIBUTE_VALUE:
+            raise forms.ValidationError(
+                f"Line {number}: keys are at most {MAX_ATTRIBUTE_KEY} characters, values {MAX_ATTRIBUTE_VALUE}."
+            )
+        if key in attributes:
+            raise forms.ValidationError(f"Line {number}: “{key}” appears twice.")
+        attributes[key] = value
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise forms.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.")
+    return attributes
+
+
+def format_attributes(attributes: dict[str, Any]) -> str:
+    return "\n".join(f"{key} = {value}" for key, value in attributes.items())
+
+
+class LabelsField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 1200)
+        kwargs.setdefault("help_text", "Comma-separated, e.g. nlp, churn, team-search")
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+        return parse_labels(super().clean(value))
+
+
+class ModelRegisterForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="Unique in the catalog, 1–200 characters.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000)
+    labels = LabelsField()
+    task_type = forms.ChoiceField(label="Task type", choices=TaskType.choices, initial=TaskType.UNKNOWN)
+    data_type = forms.ChoiceField(label="Data type", choices=DataType.choices, initial=DataType.UNKNOWN)
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.ORGANIZATION, widget=forms.RadioSelect
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if RegisteredModel.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("A model with this name already exists (names ignore case).")
+        return name
+
+
+class ModelEditForm(forms.Form):
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=10_000)
+    labels = LabelsField()
+    task_type = forms.ChoiceField(label="Task type", choices=TaskType.choices)
+    data_type = forms.ChoiceField(label="Data type", choices=DataType.choices)
+    visibility = forms.ChoiceField(choices=Visibility.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, can_manage: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_manage:
+            del self.fields["visibility"]
+
+
+class VersionForm(forms.Form):
+    name = forms.RegexField(
+        regex=VERSION_NAME_PATTERN,
+        max_length=100,
+        label="Version name",
+        help_text="e.g. v1.2.0 — letters, digits, '.', '_' or '-'; unique within the model.",
+        error_messages={"invalid": "Start with a letter or digit; then use letters, digits, '.', '_' or '-'."},
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000)
+    labels = LabelsField()
+    attributes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "framework = pytorch\naccuracy = 0.94"}),
+        required=False,
+        max_length=60_000,
+        help_text="One “key = value” per line.",
+    )
+    artifact_uri = forms.CharField(
+        label="Artifact URI", max_length=1000, required=False, help_text="e.g. s3://models/churn/v3/model.pkl"
+    )
+    source_run_url = forms.URLField(
+        label="Source run URL", max_length=1000, required=False, assume_scheme="https"
+    )
+
+    def __init__(self, *args: Any, model: RegisteredModel, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model = model
+        if editing:
+            del self.fields["name"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if name.lower() in RESERVED_NAMES:
+            raise forms.ValidationError(f"“{name}” is reserved; choose another version name.")
+        if ModelVersion.objects.filter(model=self.model, name=name).exists():
+            raise forms.ValidationError(f"Version “{name}” already exists for this model.")
+        return name
+
+    def clean_attributes(self) -> dict[str, str]:
+        return parse_attributes(self.cleaned_data["attributes"])
+
+
+class CollaboratorForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Add a", choices=[("user", "User"), ("group", "Group")], initial="user", widget=forms.RadioSelect
+    )
+    name = forms.CharField(label="Username or group name", max_length=150)
+    role = forms.ChoiceField(
+        choices=[(role.value, f"{role.label} — {ROLE_DESCRIPTIONS[role]}") for role in Role],
+        initial=Role.VIEWER,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        name, kind = cleaned.get("name", "").strip(), cleaned.get("kind")
+        if name and kind == "user":
+            user = get_user_model().objects.filter(username=name, is_active=True).first()
+            if user is None:
+                self.add_error("name", f"No active user is called “{name}”.")
+            cleaned["principal"] = user
+        elif name and kind == "group":
+            group = Group.objects.filter(name=name).first()
+            if group is None:
+                self.add_error("name", f"No group is called “{name}”.")
+            cleaned["principal"] = group
+        return cleaned
+
+
+class CollaboratorRemoveForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("user", "User"), ("group", "Group")])
+    name = forms.CharField(max_length=150)

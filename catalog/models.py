@@ -1,0 +1,189 @@
+"""Registered models, their versions, labels and object permissions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+LABEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,49}$"
+VERSION_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class Stage(models.TextChoices):
+    UNASSIGNED = "unassigned", "Unassigned"
+    DEVELOPMENT = "development", "Development"
+    STAGING = "staging", "Staging"
+    PRODUCTION = "production", "Production"
+    ARCHIVED = "archived", "Archived"
+
+
+# The linear lifecycle; a forward move that jumps over entries of this list skips stages.
+STAGE_ORDER: tuple[Stage, ...] = (
+    Stage.UNASSIGNED,
+    Stage.DEVELOPMENT,
+    Stage.STAGING,
+    Stage.PRODUCTION,
+    Stage.ARCHIVED,
+)
+
+
+class LockLevel(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    REDACT = "redact", "Redact"
+
+
+class TaskType(models.TextChoices):
+    CLASSIFICATION = "classification", "Classification"
+    CLUSTERING = "clustering", "Clustering"
+    DETECTION = "detection", "Detection"
+    REGRESSION = "regression", "Regression"
+    TRANSCRIPTION = "transcription", "Transcription"
+    TRANSLATION = "translation", "Translation"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DataType(models.TextChoices):
+    AUDIO = "audio", "Audio"
+    IMAGE = "image", "Image"
+    TABULAR = "tabular", "Tabular"
+    TEXT = "text", "Text"
+    VIDEO = "video", "Video"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Visibility(models.TextChoices):
+    ORGANIZATION = "organization", "Organization (every signed-in user may view)"
+    PRIVATE = "private", "Private (collaborators only)"
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class Label(models.Model):
+    name = models.CharField(
+        max_length=50,
+        unique=True,
+        validators=[RegexValidator(LABEL_PATTERN, "Use lowercase letters, digits, '.', '_' or '-'.")],
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegisteredModel(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True, max_length=10_000)
+    labels = models.ManyToManyField(Label, blank=True, related_name="models")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models")
+    task_type = models.CharField(max_length=20, choices=TaskType.choices, default=TaskType.UNKNOWN)
+    data_type = models.CharField(max_length=20, choices=DataType.choices, default=DataType.UNKNOWN)
+    visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.ORGANIZATION)
+    required_approvals = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "registered model"
+        permissions = [
+            ("request_stage_change", "Can request stage changes of the model's versions"),
+            ("review_stage_change", "Can approve or reject stage change requests"),
+            ("manage_registeredmodel", "Can manage collaborators, locks and the approval policy"),
+        ]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="catalog_model_name_ci_unique"),
+            _choices_check("task_type", TaskType, "catalog_model_task_type_valid"),
+            _choices_check("data_type", DataType, "catalog_model_data_type_valid"),
+            _choices_check("visibility", Visibility, "catalog_model_visibility_valid"),
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__gte=1, required_approvals__lte=5),
+                name="catalog_model_required_approvals_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="catalog_model_name_idx"),
+            models.Index(fields=["-updated_at"], name="catalog_model_updated_idx"),
+            models.Index(fields=["-created_at"], name="catalog_model_created_idx"),
+            models.Index(fields=["visibility"], name="catalog_model_visib_idx"),
+            models.Index(fields=["task_type"], name="catalog_model_task_idx"),
+            models.Index(fields=["data_type"], name="catalog_model_data_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="versions")
+    name = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(
+                VERSION_NAME_PATTERN,
+                "Start with a letter or digit; then use letters, digits, '.', '_' or '-' (at most 100).",
+            )
+        ],
+    )
+    description = models.TextField(blank=True, max_length=10_000)
+    labels = models.ManyToManyField(Label, blank=True, related_name="versions")
+    attributes = models.JSONField(default=dict, blank=True)
+    artifact_uri = models.CharField(max_length=1000, blank=True)
+    source_run_url = models.URLField(max_length=1000, blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UNASSIGNED)
+    lock_level = models.CharField(max_length=10, choices=LockLevel.choices, default=LockLevel.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_versions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "model version"
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name"], name="catalog_version_name_unique_per_model"),
+            _choices_check("stage", Stage, "catalog_version_stage_valid"),
+            _choices_check("lock_level", LockLevel, "catalog_version_lock_level_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["model", "stage"], name="catalog_ver_model_stage_idx"),
+            models.Index(fields=["model", "-created_at"], name="catalog_ver_model_new_idx"),
+            models.Index(fields=["model", "-stage_changed_at"], name="catalog_ver_model_chg_idx"),
+            models.Index(fields=["stage", "model"], name="catalog_ver_stage_idx"),
+            models.Index(fields=["-created_at"], name="catalog_ver_created_idx"),
+            models.Index(fields=["-stage_changed_at"], name="catalog_ver_changed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} {self.name}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.lock_level != LockLevel.OPEN
+
+
+class RegisteredModelUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "user permission on a model"
+
+
+class RegisteredModelGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = "group permission on a model"

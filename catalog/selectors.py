@@ -1,0 +1,168 @@
+"""Reads of the catalog, always limited to what the user may see."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+
+from catalog import permissions
+from catalog.models import (
+    STAGE_ORDER,
+    Label,
+    ModelVersion,
+    RegisteredModel,
+    RegisteredModelGroupObjectPermission,
+    RegisteredModelUserObjectPermission,
+    Stage,
+)
+from catalog.permissions import AnyUser, Role
+
+
+def visible_models(*, user: AnyUser) -> QuerySet[RegisteredModel]:
+    """Models user may view."""
+    return RegisteredModel.objects.filter(permissions.viewable_models_filter(user))
+
+
+def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:
+    """Versions of the models user may view."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return ModelVersion.objects.all()
+    return ModelVersion.objects.filter(model__in=visible_models(user=user))
+
+
+def get_model(*, user: AnyUser, slug: str) -> RegisteredModel:
+    """The model with this slug; raises Http404 when it does not exist or user may not view it."""
+    model = RegisteredModel.objects.select_related("owner").filter(slug=slug).first()
+    if model is None or not permissions.can_view_model(user, model):
+        raise Http404("No such model.")
+    return model
+
+
+def get_version(*, user: AnyUser, slug: str, name: str) -> ModelVersion:
+    """The version of a model user may view; raises Http404 otherwise."""
+    model = get_model(user=user, slug=slug)
+    version = (
+        ModelVersion.objects.select_related("created_by")
+        .prefetch_related("labels")
+        .filter(model=model, name=name)
+        .first()
+    )
+    if version is None:
+        raise Http404("No such version.")
+    version.model = model  # keeps the permission cache of the model already loaded
+    return version
+
+
+def with_labels(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset.prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage: Stage
+    count: int
+
+
+def _ordered(counts: dict[str, int]) -> list[StageCount]:
+    return [StageCount(stage=stage, count=counts.get(stage.value, 0)) for stage in STAGE_ORDER]
+
+
+def stage_counts_by_model(model_ids: Sequence[int]) -> dict[int, list[StageCount]]:
+    """Per model id, the number of versions in each stage (in stage order), in one query."""
+    raw: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        ModelVersion.objects.filter(model_id__in=model_ids)
+        .values_list("model_id", "stage")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for model_id, stage, n in rows:
+        raw[model_id][stage] = n
+    return {model_id: _ordered(raw[model_id]) for model_id in model_ids}
+
+
+def model_stage_summary(*, model: RegisteredModel) -> list[StageCount]:
+    """The number of the model's versions in each stage, in stage order."""
+    return stage_counts_by_model([model.pk])[model.pk]
+
+
+def production_versions(*, model: RegisteredModel, limit: int = 10) -> list[ModelVersion]:
+    """The model's versions in Production, most recently promoted first."""
+    return list(
+        ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION).order_by("-stage_changed_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class HomeStats:
+    total_models: int
+    total_versions: int
+    stage_counts: list[StageCount]
+    recently_registered: list[ModelVersion]
+    recently_changed: list[ModelVersion]
+
+    @property
+    def production_count(self) -> int:
+        return next(c.count for c in self.stage_counts if c.stage == Stage.PRODUCTION)
+
+
+def home_stats(*, user: AnyUser, recent: int = 8) -> HomeStats:
+    """Totals and recent versions across the models user may view."""
+    versions = visible_versions(user=user)
+    counts = dict(versions.values_list("stage").annotate(n=Count("id")).order_by())
+    recent_qs = versions.select_related("model")
+    return HomeStats(
+        total_models=visible_models(user=user).count(),
+        total_versions=sum(counts.values()),
+        stage_counts=_ordered(counts),
+        recently_registered=list(recent_qs.order_by("-created_at", "-id")[:recent]),
+        recently_changed=list(
+            recent_qs.filter(stage_changed_at__isnull=False).order_by("-stage_changed_at", "-id")[:recent]
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Collaborator:
+    kind: str  # "user" or "group"
+    name: str
+    role: Role | None
+    is_model_owner: bool
+
+
+def collaborators(*, model: RegisteredModel) -> list[Collaborator]:
+    """Users and groups with a role on model, owners first, in two queries."""
+    user_perms: dict[tuple[str, int], set[str]] = defaultdict(set)
+    names: dict[tuple[str, int], str] = {}
+    for row in RegisteredModelUserObjectPermission.objects.filter(content_object=model).select_related(
+        "user", "permission"
+    ):
+        key = ("user", row.user_id)
+        user_perms[key].add(row.permission.codename)
+        names[key] = row.user.get_username()
+    for grow in RegisteredModelGroupObjectPermission.objects.filter(content_object=model).select_related(
+        "group", "permission"
+    ):
+        key = ("group", grow.group_id)
+        user_perms[key].add(grow.permission.codename)
+        names[key] = grow.group.name
+    order = {Role.OWNER: 0, Role.EDITOR: 1, Role.REVIEWER: 2, Role.VIEWER: 3, None: 4}
+    result = [
+        Collaborator(
+            kind=kind,
+            name=names[(kind, pk)],
+            role=permissions.role_for_permissions(perms),
+            is_model_owner=kind == "user" and pk == model.owner_id,
+        )
+        for (kind, pk), perms in user_perms.items()
+    ]
+    return sorted(result, key=lambda c: (order[c.role], c.kind, c.name.lower()))
+
+
+def label_names(objects: Iterable[RegisteredModel | ModelVersion]) -> dict[int, list[str]]:
+    return {obj.pk: [label.name for label in obj.labels.all()] for obj in objects}

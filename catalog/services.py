@@ -1,0 +1,285 @@
+"""Every write to the catalog: registering models and versions, editing metadata, collaborators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils.text import slugify
+
+from activity.models import Verb
+from activity.services import record_activity
+from catalog import permissions
+from catalog.models import (
+    DataType,
+    Label,
+    LockLevel,
+    ModelVersion,
+    RegisteredModel,
+    RegisteredModelGroupObjectPermission,
+    RegisteredModelUserObjectPermission,
+    TaskType,
+    Visibility,
+)
+from catalog.permissions import ROLE_PERMISSIONS, Role
+
+
+# Path segments the URLs use for other pages; no model slug or version name may take them.
+RESERVED_NAMES = frozenset({"new", "edit"})
+
+
+class CatalogError(Exception):
+    """A catalog action was refused; the message is fit to show a user."""
+
+
+def _validated(instance: Model, *, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        messages = [f"{field.replace('_', ' ').capitalize()}: {' '.join(errs)}" for field, errs in error.message_dict.items()]
+        raise CatalogError(" ".join(messages)) from error
+
+
+def _labels(names: Iterable[str]) -> list[Label]:
+    wanted = sorted({name for name in names})
+    for name in wanted:
+        _validated(Label(name=name))
+    Label.objects.bulk_create([Label(name=name) for name in wanted], ignore_conflicts=True)
+    return list(Label.objects.filter(name__in=wanted))
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:200].strip("-") or "model"
+    slug, n = base, 2
+    while slug in RESERVED_NAMES or RegisteredModel.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _grant_role(*, model: RegisteredModel, role: Role, user: Any = None, group: Group | None = None) -> None:
+    """Give a user or a group exactly role on model, replacing any role they had."""
+    codenames = ROLE_PERMISSIONS[role]
+    perms = Permission.objects.filter(content_type__app_label="catalog", codename__in=codenames)
+    if user is not None:
+        RegisteredModelUserObjectPermission.objects.filter(content_object=model, user=user).delete()
+        RegisteredModelUserObjectPermission.objects.bulk_create(
+            [RegisteredModelUserObjectPermission(content_object=model, user=user, permission=p) for p in perms]
+        )
+    else:
+        RegisteredModelGroupObjectPermission.objects.filter(content_object=model, group=group).delete()
+        RegisteredModelGroupObjectPermission.objects.bulk_create(
+            [RegisteredModelGroupObjectPermission(content_object=model, group=group, permission=p) for p in perms]
+        )
+
+
+@transaction.atomic
+def register_model(
+    *,
+    actor: AbstractBaseUser,
+    name: str,
+    description: str = "",
+    labels: Iterable[str] = (),
+    task_type: str = TaskType.UNKNOWN,
+    data_type: str = DataType.UNKNOWN,
+    visibility: str = Visibility.ORGANIZATION,
+) -> RegisteredModel:
+    """Register a model owned by actor, who gets the Owner role. Raises PermissionDenied, CatalogError."""
+    if not permissions.can_register_model(actor):
+        raise PermissionDenied("You cannot register models.")
+    name = name.strip()
+    model = RegisteredModel(
+        name=name,
+        description=description.strip(),
+        owner=actor,
+        task_type=task_type,
+        data_type=data_type,
+        visibility=visibility,
+        slug="pending",
+    )
+    _validated(model)
+    if RegisteredModel.objects.filter(name__iexact=name).exists():
+        raise CatalogError(f"A model named “{name}” already exists. Choose another name.")
+    model.slug = _unique_slug(name)
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError as error:
+        raise CatalogError(f"A model named “{name}” was registered at the same time. Choose another name.") from error
+    model.labels.set(_labels(labels))
+    _grant_role(model=model, role=Role.OWNER, user=actor)
+    record_activity(actor=actor, verb=Verb.MODEL_REGISTERED, model=model, extra={"name": name})
+    return model
+
+
+@transaction.atomic
+def register_version(
+    *,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    name: str,
+    description: str = "",
+    labels: Iterable[str] = (),
+    attributes: Mapping[str, str] | None = None,
+    artifact_uri: str = "",
+    source_run_url: str = "",
+) -> ModelVersion:
+    """Register a new version of model, in stage Unassigned. Raises PermissionDenied, CatalogError."""
+    if not permissions.can_edit_model(actor, model):
+        raise PermissionDenied("Only editors and owners of this model can register versions.")
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)  # serialize version names per model
+    name = name.strip()
+    version = ModelVersion(
+        model=model,
+        name=name,
+        description=description.strip(),
+        attributes=dict(attributes or {}),
+        artifact_uri=artifact_uri.strip(),
+        source_run_url=source_run_url.strip(),
+        created_by=actor,
+    )
+    _validated(version)
+    if name.lower() in RESERVED_NAMES:
+        raise CatalogError(f"“{name}” is reserved; choose another version name.")
+    if ModelVersion.objects.filter(model=model, name=name).exists():
+        raise CatalogError(f"Version “{name}” already exists for {model.name}. Choose another version name.")
+    version.save()
+    version.labels.set(_labels(labels))
+    model.save(update_fields=["updated_at"])
+    record_activity(actor=actor, verb=Verb.VERSION_REGISTERED, model=model, version=version)
+    return version
+
+
+def _changed_fields(instance: Model, values: Mapping[str, Any]) -> list[str]:
+    return [field for field, value in values.items() if getattr(instance, field) != value]
+
+
+def _label_names(instance: RegisteredModel | ModelVersion) -> list[str]:
+    return sorted(label.name for label in instance.labels.all())
+
+
+@transaction.atomic
+def edit_model(
+    *,
+    actor: AbstractBaseUser,
+    model: RegisteredModel,
+    description: str,
+    labels: Iterable[str],
+    task_type: str,
+    data_type: str,
+    visibility: str | None = None,
+) -> RegisteredModel:
+    """Change a model's description, labels, task and data type (and, for Owners, visibility). Raises PermissionDenied, CatalogError."""
+    if not permissions.can_edit_model(actor, model):
+        raise PermissionDenied("Only editors and owners of this model can edit it.")
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    values: dict[str, Any] = {"description": description.strip(), "task_type": task_type, "data_type": data_type}
+    if visibility is not None and visibility != model.visibility:
+        if not permissions.can_manage_model(actor, model):
+            raise PermissionDenied("Only owners of this model can change who may see it.")
+        values["visibility"] = visibility
+    changed = _changed_fields(model, values)
+    for field, value in values.items():
+        setattr(model, field, value)
+    _validated(model)
+    new_labels = sorted(set(labels))
+    if new_labels != _label_names(model):
+        changed.append("labels")
+        model.labels.set(_labels(new_labels))
+    if changed:
+        model.save(update_fields=[f for f in changed if f != "labels"] + ["updated_at"])
+        record_activity(actor=actor, verb=Verb.MODEL_EDITED, model=model, extra={"fields": changed})
+    return model
+
+
+@transaction.atomic
+def edit_version(
+    *,
+    actor: AbstractBaseUser,
+    version: ModelVersion,
+    description: str,
+    labels: Iterable[str],
+    attributes: Mapping[str, str],
+    artifact_uri: str,
+    source_run_url: str,
+) -> ModelVersion:
+    """Change a version's description, labels, attributes and links. Raises PermissionDenied, CatalogError."""
+    if not permissions.can_edit_model(actor, version.model):
+        raise PermissionDenied("Only editors and owners of this model can edit its versions.")
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    if version.lock_level != LockLevel.OPEN:
+        raise CatalogError(
+            f"Version {version.name} is locked ({version.get_lock_level_display()}); its metadata cannot change."
+        )
+    values: dict[str, Any] = {
+        "description": description.strip(),
+        "attributes": dict(attributes),
+        "artifact_uri": artifact_uri.strip(),
+        "source_run_url": source_run_url.strip(),
+    }
+    changed = _changed_fields(version, values)
+    for field, value in values.items():
+        setattr(version, field, value)
+    _validated(version)
+    new_labels = sorted(set(labels))
+    if new_labels != _label_names(version):
+        changed.append("labels")
+        version.labels.set(_labels(new_labels))
+    if changed:
+        version.save(update_fields=[f for f in changed if f != "labels"])
+        version.model.save(update_fields=["updated_at"])
+        record_activity(
+            actor=actor, verb=Verb.VERSION_EDITED, model=version.model, version=version, extra={"fields": changed}
+        )
+    return version
+
+
+def _principal_name(*, user: Any, group: Group | None) -> str:
+    return f"user {user.get_username()}" if user is not None else f"group {group.name}"  # type: ignore[union-attr]
+
+
+@transaction.atomic
+def add_collaborator(
+    *, actor: AbstractBaseUser, model: RegisteredModel, role: Role, user: Any = None, group: Group | None = None
+) -> None:
+    """Give a user or a group a role on model, replacing the role they had. Raises PermissionDenied, CatalogError."""
+    if not permissions.can_manage_model(actor, model):
+        raise PermissionDenied("Only owners of this model can manage its collaborators.")
+    if (user is None) == (group is None):
+        raise CatalogError("Choose either a user or a group.")
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    if user is not None and user.pk == model.owner_id and role != Role.OWNER:
+        raise CatalogError(f"{user.get_username()} owns this model and keeps the Owner role.")
+    _grant_role(model=model, role=role, user=user, group=group)
+    principal = _principal_name(user=user, group=group)
+    record_activity(
+        actor=actor,
+        verb=Verb.COLLABORATOR_ADDED,
+        model=model,
+        extra={"principal": principal, "role": str(role.label)},
+    )
+
+
+@transaction.atomic
+def remove_collaborator(
+    *, actor: AbstractBaseUser, model: RegisteredModel, user: Any = None, group: Group | None = None
+) -> None:
+    """Take away every role a user or a group has on model. Raises PermissionDenied, CatalogError."""
+    if not permissions.can_manage_model(actor, model):
+        raise PermissionDenied("Only owners of this model can manage its collaborators.")
+    if (user is None) == (group is None):
+        raise CatalogError("Choose either a user or a group.")
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    if user is not None:
+        if user.pk == model.owner_id:
+            raise CatalogError(f"{user.get_username()} owns this model and cannot be removed.")
+        deleted, _ = RegisteredModelUserObjectPermission.objects.filter(content_object=model, user=user).delete()
+    else:
+        deleted, _ = RegisteredModelGroupObjectPermission.objects.filter(content_object=model, group=group).delete()
+    principal = _principal_name(user=user, group=group)
+    if not deleted:
+        raise CatalogError(f"The {principal} is not a collaborator on this model.")
+    record_activity(actor=actor, verb=Verb.COLLABORATOR_REMOVED, model=model, extra={"principal": principal})

@@ -1,0 +1,29 @@
+"""Template helpers for stages; no permission decisions here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from catalog.models import Stage
+
+register = template.Library()
+
+
+@register.filter
+def stage_label(value: str) -> str:
+    try:
+        return str(Stage(value).label)
+    except ValueError:
+        return value
+
+
+@register.inclusion_tag("catalog/partials/_stage_badge.html")
+def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[str, Any]:
+    return {"stage": stage, "label": stage_label(stage), "large": large, "element_id": element_id}
+
+
+@register.filter
+def percent_of(part: int, whole: int) -> float:
+    return round(100 * part / whole, 2) if whole else 0.0
