@@ -39,9 +39,7 @@ class ActivityEntry(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     verb = models.CharField(max_length=40, choices=Verb.choices)
     model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="activity")
-    version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="activity"
-    )
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="activity")
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     comment = models.TextField(blank=True)

@@ -14,7 +14,7 @@ FEED_PAGE_SIZE = 20
 def activity_page(
     *, request: HttpRequest, model: RegisteredModel, version: ModelVersion | None = None
 ) -> Page[ActivityEntry]:
-    """A page of the activity of a model (or one of its versions), newest first; the caller has checked view permission."""
+    """A page of a model's (or one version's) activity, newest first; the caller has checked view access."""
     entries = ActivityEntry.objects.filter(model=model).select_related("actor", "version")
     if version is not None:
         entries = entries.filter(version=version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from activity.models import ActivityEntry, Verb
@@ -13,7 +13,7 @@ from catalog.models import ModelVersion, RegisteredModel
 
 def record_activity(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     verb: Verb,
     model: RegisteredModel,
     version: ModelVersion | None = None,

@@ -42,8 +42,16 @@ class VisibleOnlyMixin:
 
 
 @admin.register(RegisteredModel)
-class RegisteredModelAdmin(VisibleOnlyMixin, GuardedModelAdmin):
-    list_display = ["name", "owner", "visibility", "task_type", "data_type", "required_approvals", "updated_at"]
+class RegisteredModelAdmin(VisibleOnlyMixin, GuardedModelAdmin):  # type: ignore[misc]
+    list_display = [
+        "name",
+        "owner",
+        "visibility",
+        "task_type",
+        "data_type",
+        "required_approvals",
+        "updated_at",
+    ]
     list_filter = ["visibility", "task_type", "data_type"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}

@@ -14,14 +14,21 @@ from catalog.models import DataType, ModelVersion, RegisteredModel, Stage, TaskT
 class CatalogFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=200)
     stage = django_filters.ChoiceFilter(
-        choices=Stage.choices, method="has_version_in_stage", label="Has a version in", empty_label="Any stage"
+        choices=Stage.choices,
+        method="has_version_in_stage",
+        label="Has a version in",
+        empty_label="Any stage",
     )
     label = django_filters.CharFilter(field_name="labels__name", label="Label", max_length=50)
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner", max_length=150)
     task_type = django_filters.ChoiceFilter(choices=TaskType.choices, label="Task", empty_label="Any task")
     data_type = django_filters.ChoiceFilter(choices=DataType.choices, label="Data", empty_label="Any data")
     sort = django_filters.ChoiceFilter(
-        choices=[("name", "Name"), ("updated", "Recently updated"), ("production", "Most production versions")],
+        choices=[
+            ("name", "Name"),
+            ("updated", "Recently updated"),
+            ("production", "Most production versions"),
+        ],
         method="sort_by",
         label="Sort by",
         empty_label=None,

@@ -75,7 +75,7 @@ class LabelsField(forms.CharField):
         kwargs.setdefault("help_text", "Comma-separated, e.g. nlp, churn, team-search")
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+    def clean(self, value: Any) -> list[str]:
         return parse_labels(super().clean(value))
 
 
@@ -128,9 +128,7 @@ class VersionForm(forms.Form):
     artifact_uri = forms.CharField(
         label="Artifact URI", max_length=1000, required=False, help_text="e.g. s3://models/churn/v3/model.pkl"
     )
-    source_run_url = forms.URLField(
-        label="Source run URL", max_length=1000, required=False, assume_scheme="https"
-    )
+    source_run_url = forms.URLField(label="Source run URL", max_length=1000, required=False, assume_scheme="https")
 
     def __init__(self, *args: Any, model: RegisteredModel, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,6 +148,23 @@ class VersionForm(forms.Form):
         return parse_attributes(self.cleaned_data["attributes"])
 
 
+def _find_principal(form: forms.Form, cleaned: dict[str, Any]) -> None:
+    """Put the user or group named in the form into cleaned["principal"], or add an error to "name"."""
+    name, kind = cleaned.get("name", "").strip(), cleaned.get("kind")
+    if not name or not kind:
+        return
+    principal: Any
+    if kind == "user":
+        principal = get_user_model().objects.filter(username=name, is_active=True).first()
+    else:
+        principal = Group.objects.filter(name=name).first()
+    if principal is None:
+        form.add_error(
+            "name", f"No active user is called “{name}”." if kind == "user" else f"No group is called “{name}”."
+        )
+    cleaned["principal"] = principal
+
+
 class CollaboratorForm(forms.Form):
     kind = forms.ChoiceField(
         label="Add a", choices=[("user", "User"), ("group", "Group")], initial="user", widget=forms.RadioSelect
@@ -162,20 +177,15 @@ class CollaboratorForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        name, kind = cleaned.get("name", "").strip(), cleaned.get("kind")
-        if name and kind == "user":
-            user = get_user_model().objects.filter(username=name, is_active=True).first()
-            if user is None:
-                self.add_error("name", f"No active user is called “{name}”.")
-            cleaned["principal"] = user
-        elif name and kind == "group":
-            group = Group.objects.filter(name=name).first()
-            if group is None:
-                self.add_error("name", f"No group is called “{name}”.")
-            cleaned["principal"] = group
+        _find_principal(self, cleaned)
         return cleaned
 
 
 class CollaboratorRemoveForm(forms.Form):
     kind = forms.ChoiceField(choices=[("user", "User"), ("group", "Group")])
     name = forms.CharField(max_length=150)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        _find_principal(self, cleaned)
+        return cleaned

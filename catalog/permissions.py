@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from guardian.core import ObjectPermissionChecker
 
@@ -15,7 +15,7 @@ from catalog.models import (
     Visibility,
 )
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 
 VIEW = "view_registeredmodel"
 EDIT = "change_registeredmodel"
@@ -55,15 +55,15 @@ def role_for_permissions(perms: frozenset[str] | set[str]) -> Role | None:
     return None
 
 
-def _is_active_user(user: AnyUser) -> bool:
-    return bool(user.is_authenticated and user.is_active)
+def _is_active_user(user: AnyUser) -> TypeGuard[User]:
+    return isinstance(user, User) and user.is_active
 
 
 def model_permissions(user: AnyUser, model: RegisteredModel) -> frozenset[str]:
-    """Return the codenames user holds on model, directly, through groups or as superuser; cached per model object."""
+    """Return the codenames user holds on model (directly, via groups or as superuser); cached per object."""
     if not _is_active_user(user):
         return frozenset()
-    if getattr(user, "is_superuser", False):
+    if user.is_superuser:
         return ALL_PERMISSIONS
     cache: dict[Any, frozenset[str]] = model.__dict__.setdefault("_permission_cache", {})
     if user.pk not in cache:
@@ -113,12 +113,10 @@ def viewable_models_filter(user: AnyUser) -> models.Q:
     """A filter on RegisteredModel matching exactly the models user may view."""
     if not _is_active_user(user):
         return models.Q(pk__in=[])
-    if getattr(user, "is_superuser", False):
+    if user.is_superuser:
         return models.Q()
     direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission__codename=VIEW)
-    via_group = RegisteredModelGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename=VIEW
-    )
+    via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission__codename=VIEW)
     return (
         models.Q(visibility=Visibility.ORGANIZATION)
         | models.Q(pk__in=direct.values("content_object_id"))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 
@@ -30,7 +31,7 @@ def visible_models(*, user: AnyUser) -> QuerySet[RegisteredModel]:
 
 def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:
     """Versions of the models user may view."""
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if isinstance(user, User) and user.is_superuser and user.is_active:
         return ModelVersion.objects.all()
     return ModelVersion.objects.filter(model__in=visible_models(user=user))
 

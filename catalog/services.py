@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -27,7 +27,6 @@ from catalog.models import (
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
 
-
 # Path segments the URLs use for other pages; no model slug or version name may take them.
 RESERVED_NAMES = frozenset({"new", "edit"})
 
@@ -40,12 +39,14 @@ def _validated(instance: Model, *, exclude: Iterable[str] = ()) -> None:
     try:
         instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        messages = [f"{field.replace('_', ' ').capitalize()}: {' '.join(errs)}" for field, errs in error.message_dict.items()]
+        messages = [
+            f"{field.replace('_', ' ').capitalize()}: {' '.join(errs)}" for field, errs in error.message_dict.items()
+        ]
         raise CatalogError(" ".join(messages)) from error
 
 
 def _labels(names: Iterable[str]) -> list[Label]:
-    wanted = sorted({name for name in names})
+    wanted = sorted(set(names))
     for name in wanted:
         _validated(Label(name=name))
     Label.objects.bulk_create([Label(name=name) for name in wanted], ignore_conflicts=True)
@@ -79,7 +80,7 @@ def _grant_role(*, model: RegisteredModel, role: Role, user: Any = None, group: 
 @transaction.atomic
 def register_model(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     description: str = "",
     labels: Iterable[str] = (),
@@ -118,7 +119,7 @@ def register_model(
 @transaction.atomic
 def register_version(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     model: RegisteredModel,
     name: str,
     description: str = "",
@@ -164,7 +165,7 @@ def _label_names(instance: RegisteredModel | ModelVersion) -> list[str]:
 @transaction.atomic
 def edit_model(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     model: RegisteredModel,
     description: str,
     labels: Iterable[str],
@@ -172,11 +173,15 @@ def edit_model(
     data_type: str,
     visibility: str | None = None,
 ) -> RegisteredModel:
-    """Change a model's description, labels, task and data type (and, for Owners, visibility). Raises PermissionDenied, CatalogError."""
+    """Change a model's description, labels and types (Owners: visibility). Raises PermissionDenied, CatalogError."""
     if not permissions.can_edit_model(actor, model):
         raise PermissionDenied("Only editors and owners of this model can edit it.")
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
-    values: dict[str, Any] = {"description": description.strip(), "task_type": task_type, "data_type": data_type}
+    values: dict[str, Any] = {
+        "description": description.strip(),
+        "task_type": task_type,
+        "data_type": data_type,
+    }
     if visibility is not None and visibility != model.visibility:
         if not permissions.can_manage_model(actor, model):
             raise PermissionDenied("Only owners of this model can change who may see it.")
@@ -198,7 +203,7 @@ def edit_model(
 @transaction.atomic
 def edit_version(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     version: ModelVersion,
     description: str,
     labels: Iterable[str],
@@ -232,7 +237,11 @@ def edit_version(
         version.save(update_fields=[f for f in changed if f != "labels"])
         version.model.save(update_fields=["updated_at"])
         record_activity(
-            actor=actor, verb=Verb.VERSION_EDITED, model=version.model, version=version, extra={"fields": changed}
+            actor=actor,
+            verb=Verb.VERSION_EDITED,
+            model=version.model,
+            version=version,
+            extra={"fields": changed},
         )
     return version
 
@@ -243,9 +252,14 @@ def _principal_name(*, user: Any, group: Group | None) -> str:
 
 @transaction.atomic
 def add_collaborator(
-    *, actor: AbstractBaseUser, model: RegisteredModel, role: Role, user: Any = None, group: Group | None = None
+    *,
+    actor: User,
+    model: RegisteredModel,
+    role: Role,
+    user: Any = None,
+    group: Group | None = None,
 ) -> None:
-    """Give a user or a group a role on model, replacing the role they had. Raises PermissionDenied, CatalogError."""
+    """Give a user or a group a role on model, replacing any role they had. Raises PermissionDenied, CatalogError."""
     if not permissions.can_manage_model(actor, model):
         raise PermissionDenied("Only owners of this model can manage its collaborators.")
     if (user is None) == (group is None):
@@ -264,9 +278,7 @@ def add_collaborator(
 
 
 @transaction.atomic
-def remove_collaborator(
-    *, actor: AbstractBaseUser, model: RegisteredModel, user: Any = None, group: Group | None = None
-) -> None:
+def remove_collaborator(*, actor: User, model: RegisteredModel, user: Any = None, group: Group | None = None) -> None:
     """Take away every role a user or a group has on model. Raises PermissionDenied, CatalogError."""
     if not permissions.can_manage_model(actor, model):
         raise PermissionDenied("Only owners of this model can manage its collaborators.")

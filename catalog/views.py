@@ -29,21 +29,26 @@ from catalog.forms import (
 )
 from catalog.models import LockLevel, ModelVersion, RegisteredModel
 from catalog.permissions import Role
+from catalog.types import AuthedRequest
 
 
-def _page(request: HttpRequest, queryset: QuerySet[Any], per_page: int = settings.PAGE_SIZE) -> Page[Any]:
+def _page(request: AuthedRequest, queryset: QuerySet[Any], per_page: int = settings.PAGE_SIZE) -> Page[Any]:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def _render(request: HttpRequest, template: str, context: dict[str, Any], *, partial: str | None = None) -> HttpResponse:
+def _render(
+    request: AuthedRequest, template: str, context: dict[str, Any], *, partial: str | None = None
+) -> HttpResponse:
     """Render the page, or only its partial for an htmx request; the two differ by HX-Request."""
-    name = f"{template}#{partial}" if partial and request.htmx and not request.htmx.history_restore_request else template
+    name = (
+        f"{template}#{partial}" if partial and request.htmx and not request.htmx.history_restore_request else template
+    )
     response = render(request, name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: AuthedRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
@@ -56,14 +61,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     stats = selectors.home_stats(user=request.user)
     return render(request, "catalog/home.html", {"stats": stats, "nav": "home"})
 
 
 @login_required
 @require_GET
-def model_list(request: HttpRequest) -> HttpResponse:
+def model_list(request: AuthedRequest) -> HttpResponse:
     queryset = selectors.visible_models(user=request.user).select_related("owner")
     catalog_filter = CatalogFilter(request.GET or None, queryset=queryset)
     page = _page(request, selectors.with_labels(catalog_filter.qs))
@@ -82,7 +87,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def model_register(request: HttpRequest) -> HttpResponse:
+def model_register(request: AuthedRequest) -> HttpResponse:
     form = ModelRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,7 +100,7 @@ def model_register(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/model_register.html", {"form": form, "nav": "catalog"})
 
 
-def _model_context(request: HttpRequest, model: RegisteredModel, tab: str) -> dict[str, Any]:
+def _model_context(request: AuthedRequest, model: RegisteredModel, tab: str) -> dict[str, Any]:
     user = request.user
     return {
         "model": model,
@@ -111,7 +116,7 @@ def _model_context(request: HttpRequest, model: RegisteredModel, tab: str) -> di
 
 @login_required
 @require_GET
-def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def model_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     version_filter = VersionFilter(
         request.GET or None, queryset=selectors.with_labels(model.versions.select_related("created_by"))
@@ -127,7 +132,7 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def model_activity(request: HttpRequest, slug: str) -> HttpResponse:
+def model_activity(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     context = _model_context(request, model, "activity") | {
         "page": activity_page(request=request, model=model),
@@ -135,7 +140,7 @@ def model_activity(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(request, "catalog/model_detail.html", context, partial="tabs")
 
 
-def _collaborators_context(request: HttpRequest, model: RegisteredModel, form: CollaboratorForm) -> dict[str, Any]:
+def _collaborators_context(request: AuthedRequest, model: RegisteredModel, form: CollaboratorForm) -> dict[str, Any]:
     return _model_context(request, model, "collaborators") | {
         "collaborators": selectors.collaborators(model=model),
         "form": form,
@@ -145,13 +150,13 @@ def _collaborators_context(request: HttpRequest, model: RegisteredModel, form: C
 
 @login_required
 @require_GET
-def model_collaborators(request: HttpRequest, slug: str) -> HttpResponse:
+def model_collaborators(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     context = _collaborators_context(request, model, CollaboratorForm())
     return _render(request, "catalog/model_detail.html", context, partial="tabs")
 
 
-def _collaborators_response(request: HttpRequest, model: RegisteredModel, form: CollaboratorForm) -> HttpResponse:
+def _collaborators_response(request: AuthedRequest, model: RegisteredModel, form: CollaboratorForm) -> HttpResponse:
     """After a collaborator change: the panel for htmx; a redirect, or the page with form errors, otherwise."""
     if not request.htmx and not form.errors:
         return redirect("catalog:model-collaborators", slug=model.slug)
@@ -163,13 +168,17 @@ def _collaborators_response(request: HttpRequest, model: RegisteredModel, form: 
 
 @login_required
 @require_POST
-def collaborator_add(request: HttpRequest, slug: str) -> HttpResponse:
+def collaborator_add(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     if not permissions.can_manage_model(request.user, model):
         raise PermissionDenied("Only owners of this model can manage its collaborators.")
     form = CollaboratorForm(request.POST)
     if form.is_valid():
-        kind, principal, role = form.cleaned_data["kind"], form.cleaned_data["principal"], Role(form.cleaned_data["role"])
+        kind, principal, role = (
+            form.cleaned_data["kind"],
+            form.cleaned_data["principal"],
+            Role(form.cleaned_data["role"]),
+        )
         try:
             services.add_collaborator(
                 actor=request.user,
@@ -188,26 +197,21 @@ def collaborator_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def collaborator_remove(request: HttpRequest, slug: str) -> HttpResponse:
+def collaborator_remove(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     if not permissions.can_manage_model(request.user, model):
         raise PermissionDenied("Only owners of this model can manage its collaborators.")
     form = CollaboratorRemoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a collaborator to remove.")
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
         return _collaborators_response(request, model, CollaboratorForm())
-    kind, name = form.cleaned_data["kind"], form.cleaned_data["name"]
-    principal = CollaboratorForm({"kind": kind, "name": name, "role": Role.VIEWER})
-    if not principal.is_valid():
-        messages.error(request, " ".join(principal.errors.get("name", ["Unknown collaborator."])))
-        return _collaborators_response(request, model, CollaboratorForm())
-    target = principal.cleaned_data["principal"]
+    kind, name, principal = form.cleaned_data["kind"], form.cleaned_data["name"], form.cleaned_data["principal"]
     try:
         services.remove_collaborator(
             actor=request.user,
             model=model,
-            user=target if kind == "user" else None,
-            group=target if kind == "group" else None,
+            user=principal if kind == "user" else None,
+            group=principal if kind == "group" else None,
         )
     except services.CatalogError as error:
         messages.error(request, str(error))
@@ -218,7 +222,7 @@ def collaborator_remove(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def model_edit(request: HttpRequest, slug: str) -> HttpResponse:
+def model_edit(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     if not permissions.can_edit_model(request.user, model):
         raise PermissionDenied("Only editors and owners of this model can edit it.")
@@ -244,7 +248,7 @@ def model_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def version_register(request: HttpRequest, slug: str) -> HttpResponse:
+def version_register(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     if not permissions.can_edit_model(request.user, model):
         raise PermissionDenied("Only editors and owners of this model can register versions.")
@@ -266,7 +270,7 @@ def _version_url(version: ModelVersion) -> str:
 
 @login_required
 @require_GET
-def version_detail(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+def version_detail(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
     model_version = selectors.get_version(user=request.user, slug=slug, name=version)
     model = model_version.model
     redacted = model_version.lock_level == LockLevel.REDACT and not permissions.can_see_redacted(request.user, model)
@@ -283,7 +287,7 @@ def version_detail(request: HttpRequest, slug: str, version: str) -> HttpRespons
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def version_edit(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+def version_edit(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
     model_version = selectors.get_version(user=request.user, slug=slug, name=version)
     model = model_version.model
     if not permissions.can_edit_model(request.user, model):

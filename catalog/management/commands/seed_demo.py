@@ -1,4 +1,4 @@
-"""Load a realistic demo catalog: users, groups, ~25 models with versions in every stage, and their history."""
+"""Load a realistic demo catalog: users, groups, ~25 models with versions in every stage, and history."""
 
 from __future__ import annotations
 
@@ -33,41 +33,213 @@ USERS = [
 ]
 
 MODELS: list[tuple[str, str, str, str, list[str]]] = [
-    ("Churn Predictor", "Predicts which subscribers cancel in the next 30 days from usage and billing history.", TaskType.CLASSIFICATION, DataType.TABULAR, ["retention", "tabular", "xgboost"]),
-    ("Card Fraud Detector", "Scores card transactions in real time; blocks above 0.92, reviews between 0.7 and 0.92.", TaskType.CLASSIFICATION, DataType.TABULAR, ["fraud", "payments", "realtime"]),
-    ("Support Ticket Router", "Routes incoming support tickets to one of 14 queues from subject and body text.", TaskType.CLASSIFICATION, DataType.TEXT, ["nlp", "support"]),
-    ("Product Search Ranker", "Learning-to-rank model re-ranking the top 200 search results per query.", TaskType.REGRESSION, DataType.TABULAR, ["search", "ranking"]),
-    ("Speech to Text (English)", "Conformer model transcribing call-center audio, 8 kHz, English.", TaskType.TRANSCRIPTION, DataType.AUDIO, ["speech", "asr", "calls"]),
-    ("Invoice Field Extractor", "Finds supplier, totals and due dates on scanned invoices.", TaskType.DETECTION, DataType.IMAGE, ["ocr", "finance", "documents"]),
-    ("Grocery Demand Forecast", "Daily demand per store and product for the next 14 days.", TaskType.REGRESSION, DataType.TABULAR, ["forecasting", "supply-chain"]),
-    ("Review Sentiment", "Positive / neutral / negative sentiment of product reviews in 9 languages.", TaskType.CLASSIFICATION, DataType.TEXT, ["nlp", "reviews"]),
-    ("Customer Lifetime Value", "Expected 24-month revenue per customer, used by marketing budgets.", TaskType.REGRESSION, DataType.TABULAR, ["marketing", "tabular"]),
-    ("Toxicity Filter", "Flags abusive chat messages before they are shown to other players.", TaskType.CLASSIFICATION, DataType.TEXT, ["nlp", "trust-safety"]),
-    ("Image Moderation", "Detects nudity, violence and weapons in user-uploaded images.", TaskType.DETECTION, DataType.IMAGE, ["vision", "trust-safety"]),
-    ("Lead Scoring", "Ranks inbound sales leads by probability to convert within 90 days.", TaskType.CLASSIFICATION, DataType.TABULAR, ["sales", "tabular"]),
-    ("Price Elasticity", "Estimates demand response to price changes per product family.", TaskType.REGRESSION, DataType.TABULAR, ["pricing"]),
-    ("Payments Anomaly Detector", "Unsupervised detector of unusual payment flows between merchants.", TaskType.CLUSTERING, DataType.TABULAR, ["payments", "anomaly"]),
-    ("Translation EN-DE", "Transformer translating help-center articles from English to German.", TaskType.TRANSLATION, DataType.TEXT, ["nlp", "translation"]),
-    ("Home Feed Recommender", "Two-tower retrieval model for the home feed; 50M items.", TaskType.OTHER, DataType.TABULAR, ["recsys", "ranking"]),
-    ("Credit Risk Scorecard", "Probability of default for consumer credit applications (regulated).", TaskType.CLASSIFICATION, DataType.TABULAR, ["risk", "regulated"]),
-    ("Delivery ETA", "Predicts delivery time in minutes from order, courier and traffic features.", TaskType.REGRESSION, DataType.TABULAR, ["logistics"]),
-    ("Contract Clause Classifier", "Labels clauses of supplier contracts (liability, termination, payment...).", TaskType.CLASSIFICATION, DataType.TEXT, ["legal", "nlp", "documents"]),
-    ("License Plate Blur", "Finds and blurs license plates in street-level imagery.", TaskType.DETECTION, DataType.IMAGE, ["vision", "privacy"]),
-    ("Call Summarizer", "Summarises support calls into five bullet points for the CRM.", TaskType.OTHER, DataType.AUDIO, ["speech", "nlp", "calls"]),
-    ("Store Clustering", "Groups stores by sales profile to plan assortments.", TaskType.CLUSTERING, DataType.TABULAR, ["retail", "supply-chain"]),
-    ("Clinical Notes Transcriber", "Transcribes dictated clinical notes; runs on-premises only.", TaskType.TRANSCRIPTION, DataType.AUDIO, ["speech", "healthcare", "regulated"]),
-    ("Ad Click-Through Rate", "Predicts click probability for ad auctions; retrained daily.", TaskType.CLASSIFICATION, DataType.TABULAR, ["ads", "realtime"]),
-    ("Video Highlight Detector", "Finds highlight moments in sports streams for short clips.", TaskType.DETECTION, DataType.VIDEO, ["vision", "video"]),
+    (
+        "Churn Predictor",
+        "Predicts which subscribers cancel in the next 30 days from usage and billing history.",
+        TaskType.CLASSIFICATION,
+        DataType.TABULAR,
+        ["retention", "tabular", "xgboost"],
+    ),
+    (
+        "Card Fraud Detector",
+        "Scores card transactions in real time; blocks above 0.92, reviews between 0.7 and 0.92.",
+        TaskType.CLASSIFICATION,
+        DataType.TABULAR,
+        ["fraud", "payments", "realtime"],
+    ),
+    (
+        "Support Ticket Router",
+        "Routes incoming support tickets to one of 14 queues from subject and body text.",
+        TaskType.CLASSIFICATION,
+        DataType.TEXT,
+        ["nlp", "support"],
+    ),
+    (
+        "Product Search Ranker",
+        "Learning-to-rank model re-ranking the top 200 search results per query.",
+        TaskType.REGRESSION,
+        DataType.TABULAR,
+        ["search", "ranking"],
+    ),
+    (
+        "Speech to Text (English)",
+        "Conformer model transcribing call-center audio, 8 kHz, English.",
+        TaskType.TRANSCRIPTION,
+        DataType.AUDIO,
+        ["speech", "asr", "calls"],
+    ),
+    (
+        "Invoice Field Extractor",
+        "Finds supplier, totals and due dates on scanned invoices.",
+        TaskType.DETECTION,
+        DataType.IMAGE,
+        ["ocr", "finance", "documents"],
+    ),
+    (
+        "Grocery Demand Forecast",
+        "Daily demand per store and product for the next 14 days.",
+        TaskType.REGRESSION,
+        DataType.TABULAR,
+        ["forecasting", "supply-chain"],
+    ),
+    (
+        "Review Sentiment",
+        "Positive / neutral / negative sentiment of product reviews in 9 languages.",
+        TaskType.CLASSIFICATION,
+        DataType.TEXT,
+        ["nlp", "reviews"],
+    ),
+    (
+        "Customer Lifetime Value",
+        "Expected 24-month revenue per customer, used by marketing budgets.",
+        TaskType.REGRESSION,
+        DataType.TABULAR,
+        ["marketing", "tabular"],
+    ),
+    (
+        "Toxicity Filter",
+        "Flags abusive chat messages before they are shown to other players.",
+        TaskType.CLASSIFICATION,
+        DataType.TEXT,
+        ["nlp", "trust-safety"],
+    ),
+    (
+        "Image Moderation",
+        "Detects nudity, violence and weapons in user-uploaded images.",
+        TaskType.DETECTION,
+        DataType.IMAGE,
+        ["vision", "trust-safety"],
+    ),
+    (
+        "Lead Scoring",
+        "Ranks inbound sales leads by probability to convert within 90 days.",
+        TaskType.CLASSIFICATION,
+        DataType.TABULAR,
+        ["sales", "tabular"],
+    ),
+    (
+        "Price Elasticity",
+        "Estimates demand response to price changes per product family.",
+        TaskType.REGRESSION,
+        DataType.TABULAR,
+        ["pricing"],
+    ),
+    (
+        "Payments Anomaly Detector",
+        "Unsupervised detector of unusual payment flows between merchants.",
+        TaskType.CLUSTERING,
+        DataType.TABULAR,
+        ["payments", "anomaly"],
+    ),
+    (
+        "Translation EN-DE",
+        "Transformer translating help-center articles from English to German.",
+        TaskType.TRANSLATION,
+        DataType.TEXT,
+        ["nlp", "translation"],
+    ),
+    (
+        "Home Feed Recommender",
+        "Two-tower retrieval model for the home feed; 50M items.",
+        TaskType.OTHER,
+        DataType.TABULAR,
+        ["recsys", "ranking"],
+    ),
+    (
+        "Credit Risk Scorecard",
+        "Probability of default for consumer credit applications (regulated).",
+        TaskType.CLASSIFICATION,
+        DataType.TABULAR,
+        ["risk", "regulated"],
+    ),
+    (
+        "Delivery ETA",
+        "Predicts delivery time in minutes from order, courier and traffic features.",
+        TaskType.REGRESSION,
+        DataType.TABULAR,
+        ["logistics"],
+    ),
+    (
+        "Contract Clause Classifier",
+        "Labels clauses of supplier contracts (liability, termination, payment...).",
+        TaskType.CLASSIFICATION,
+        DataType.TEXT,
+        ["legal", "nlp", "documents"],
+    ),
+    (
+        "License Plate Blur",
+        "Finds and blurs license plates in street-level imagery.",
+        TaskType.DETECTION,
+        DataType.IMAGE,
+        ["vision", "privacy"],
+    ),
+    (
+        "Call Summarizer",
+        "Summarises support calls into five bullet points for the CRM.",
+        TaskType.OTHER,
+        DataType.AUDIO,
+        ["speech", "nlp", "calls"],
+    ),
+    (
+        "Store Clustering",
+        "Groups stores by sales profile to plan assortments.",
+        TaskType.CLUSTERING,
+        DataType.TABULAR,
+        ["retail", "supply-chain"],
+    ),
+    (
+        "Clinical Notes Transcriber",
+        "Transcribes dictated clinical notes; runs on-premises only.",
+        TaskType.TRANSCRIPTION,
+        DataType.AUDIO,
+        ["speech", "healthcare", "regulated"],
+    ),
+    (
+        "Ad Click-Through Rate",
+        "Predicts click probability for ad auctions; retrained daily.",
+        TaskType.CLASSIFICATION,
+        DataType.TABULAR,
+        ["ads", "realtime"],
+    ),
+    (
+        "Video Highlight Detector",
+        "Finds highlight moments in sports streams for short clips.",
+        TaskType.DETECTION,
+        DataType.VIDEO,
+        ["vision", "video"],
+    ),
 ]
 
-PRIVATE = {"Card Fraud Detector", "Credit Risk Scorecard", "Clinical Notes Transcriber", "Payments Anomaly Detector", "Contract Clause Classifier"}
+PRIVATE = {
+    "Card Fraud Detector",
+    "Credit Risk Scorecard",
+    "Clinical Notes Transcriber",
+    "Payments Anomaly Detector",
+    "Contract Clause Classifier",
+}
 ADMIN_OWNED = {"Home Feed Recommender", "Ad Click-Through Rate", "Video Highlight Detector"}
 
 COMMENTS = {
-    Stage.DEVELOPMENT: ["Starting evaluation on the holdout set.", "Ready for peers to try.", "First candidate from the new feature pipeline."],
-    Stage.STAGING: ["Offline metrics beat production by 2.1%; running release checks.", "Shadow traffic next.", "Load test passed at 3x peak."],
-    Stage.PRODUCTION: ["A/B test won, p < 0.01. Rolling out.", "Approved by the risk committee.", "Replaces the previous version after a clean canary."],
-    Stage.ARCHIVED: ["Superseded by a newer version.", "Retired: feature source deprecated.", "Kept for audit only."],
+    Stage.DEVELOPMENT: [
+        "Starting evaluation on the holdout set.",
+        "Ready for peers to try.",
+        "First candidate from the new feature pipeline.",
+    ],
+    Stage.STAGING: [
+        "Offline metrics beat production by 2.1%; running release checks.",
+        "Shadow traffic next.",
+        "Load test passed at 3x peak.",
+    ],
+    Stage.PRODUCTION: [
+        "A/B test won, p < 0.01. Rolling out.",
+        "Approved by the risk committee.",
+        "Replaces the previous version after a clean canary.",
+    ],
+    Stage.ARCHIVED: [
+        "Superseded by a newer version.",
+        "Retired: feature source deprecated.",
+        "Kept for audit only.",
+    ],
 }
 
 
@@ -87,7 +259,7 @@ class Clock:
 
 @contextmanager
 def frozen_at(clock: Clock) -> Iterator[None]:
-    with mock.patch("django.utils.timezone.now", lambda: clock.now):
+    with mock.patch("django.utils.timezone.now", side_effect=lambda: clock.now):
         yield
 
 
@@ -147,7 +319,12 @@ class Command(BaseCommand):
         for username, first_name, superuser, _ in USERS:
             user, created = user_model.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first_name, "email": f"{username}@example.com", "is_superuser": superuser, "is_staff": superuser},
+                defaults={
+                    "first_name": first_name,
+                    "email": f"{username}@example.com",
+                    "is_superuser": superuser,
+                    "is_staff": superuser,
+                },
             )
             if created:
                 user.set_password(PASSWORD)
@@ -155,8 +332,17 @@ class Command(BaseCommand):
             users[username] = user
         return users
 
-    def _collaborators(self, model: RegisteredModel, owner: Any, users: dict[str, Any], platform: Group,
-                       reviewers: Group, index: int, clock: Clock, rng: random.Random) -> None:
+    def _collaborators(
+        self,
+        model: RegisteredModel,
+        owner: Any,
+        users: dict[str, Any],
+        platform: Group,
+        reviewers: Group,
+        index: int,
+        clock: Clock,
+        rng: random.Random,
+    ) -> None:
         def add(**kwargs: Any) -> None:
             clock.advance(rng)
             services.add_collaborator(actor=owner, model=model, **kwargs)
@@ -170,7 +356,12 @@ class Command(BaseCommand):
             add(group=platform, role=Role.EDITOR)
 
     def _versions(
-        self, model: RegisteredModel, targets: list[Stage], users: dict[str, Any], clock: Clock, rng: random.Random
+        self,
+        model: RegisteredModel,
+        targets: list[Stage],
+        users: dict[str, Any],
+        clock: Clock,
+        rng: random.Random,
     ) -> None:
         major = rng.randint(1, 3)
         for n, target in enumerate(targets):
@@ -179,14 +370,20 @@ class Command(BaseCommand):
                 actor=users["alice"],
                 model=model,
                 name=f"v{major}.{n}.{rng.randint(0, 4)}",
-                description=f"Trained on data up to {clock.now:%B %Y}. " + rng.choice([
-                    "Adds three new features from the event stream.",
-                    "Retrained with class weights rebalanced.",
-                    "Same architecture, larger training window.",
-                    "Distilled from the previous large model; 4x faster.",
-                    "Fixes the leakage found in the date features.",
-                ]),
-                labels=rng.sample(["baseline", "candidate", "gpu", "cpu", "distilled", "quantized", "weekly-retrain"], k=rng.randint(0, 2)),
+                description=f"Trained on data up to {clock.now:%B %Y}. "
+                + rng.choice(
+                    [
+                        "Adds three new features from the event stream.",
+                        "Retrained with class weights rebalanced.",
+                        "Same architecture, larger training window.",
+                        "Distilled from the previous large model; 4x faster.",
+                        "Fixes the leakage found in the date features.",
+                    ]
+                ),
+                labels=rng.sample(
+                    ["baseline", "candidate", "gpu", "cpu", "distilled", "quantized", "weekly-retrain"],
+                    k=rng.randint(0, 2),
+                ),
                 attributes={
                     "framework": rng.choice(["pytorch 2.4", "xgboost 2.1", "scikit-learn 1.5", "lightgbm 4.5"]),
                     "auc" if model.task_type == TaskType.CLASSIFICATION else "score": f"{rng.uniform(0.71, 0.97):.3f}",
@@ -215,20 +412,35 @@ class Command(BaseCommand):
                 plan.append(rng.choice([Stage.UNASSIGNED, Stage.DEVELOPMENT, Stage.DEVELOPMENT]))
         return plan
 
-    def _walk(self, version: ModelVersion, target: Stage, users: dict[str, Any], clock: Clock, rng: random.Random) -> None:
+    def _walk(
+        self, version: ModelVersion, target: Stage, users: dict[str, Any], clock: Clock, rng: random.Random
+    ) -> None:
         # Imported history: the approval workflow replays these once it exists; here each step is logged as done.
         path = STAGE_ORDER[1 : STAGE_ORDER.index(target) + 1]
         current = Stage.UNASSIGNED
         for stage in path:
             clock.advance(rng)
             ModelVersion.objects.filter(pk=version.pk).update(stage=stage, stage_changed_at=clock.now)
-            record_activity(actor=users["bob"], verb=Verb.STAGE_CHANGED, model=version.model, version=version,
-                            from_stage=current, to_stage=stage, comment=rng.choice(COMMENTS[stage]))
+            record_activity(
+                actor=users["bob"],
+                verb=Verb.STAGE_CHANGED,
+                model=version.model,
+                version=version,
+                from_stage=current,
+                to_stage=stage,
+                comment=rng.choice(COMMENTS[stage]),
+            )
             current = stage
 
     def _lock(self, version: ModelVersion, users: dict[str, Any], clock: Clock, rng: random.Random) -> None:
         level = rng.choice([LockLevel.CLOSED, LockLevel.CLOSED, LockLevel.REDACT])
         clock.advance(rng)
         ModelVersion.objects.filter(pk=version.pk).update(lock_level=level)
-        record_activity(actor=users["alice"], verb=Verb.LOCK_CHANGED, model=version.model, version=version,
-                        comment="Frozen for the quarterly audit.", extra={"from": "Open", "to": level.label})
+        record_activity(
+            actor=users["alice"],
+            verb=Verb.LOCK_CHANGED,
+            model=version.model,
+            version=version,
+            comment="Frozen for the quarterly audit.",
+            extra={"from": "Open", "to": level.label},
+        )
