@@ -6,9 +6,9 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from catalog.models import DataType, ModelVersion, RegisteredModel, Stage, TaskType
+from catalog.models import DataType, ModelVersion, RegisteredModel, Stage, TaskType, stage_count_field
 
 
 class CatalogFilter(django_filters.FilterSet):
@@ -58,15 +58,13 @@ class CatalogFilter(django_filters.FilterSet):
     def has_version_in_stage(
         self, queryset: QuerySet[RegisteredModel], name: str, value: str
     ) -> QuerySet[RegisteredModel]:
-        return queryset.filter(Exists(ModelVersion.objects.filter(model=OuterRef("pk"), stage=value)))
+        return queryset.filter(**{f"{stage_count_field(value)}__gt": 0})
 
     def sort_by(self, queryset: QuerySet[RegisteredModel], name: str, value: str) -> QuerySet[RegisteredModel]:
         if value == "updated":
             return queryset.order_by("-updated_at", "-pk")
         if value == "production":
-            return queryset.annotate(
-                production_count=Count("versions", filter=Q(versions__stage=Stage.PRODUCTION))
-            ).order_by("-production_count", "name", "pk")
+            return queryset.order_by("-production_count", "name", "pk")
         return queryset.order_by("name", "pk")
 
 

@@ -113,6 +113,7 @@ class VersionForm(forms.Form):
     name = forms.RegexField(
         regex=VERSION_NAME_PATTERN,
         max_length=100,
+        strip=True,  # RegexField keeps surrounding spaces by default; the service strips them too
         label="Version name",
         help_text="e.g. v1.2.0 — letters, digits, '.', '_' or '-'; unique within the model.",
         error_messages={"invalid": "Start with a letter or digit; then use letters, digits, '.', '_' or '-'."},

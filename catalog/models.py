@@ -80,7 +80,18 @@ class Label(models.Model):
         return self.name
 
 
+def stage_count_field(stage: str) -> str:
+    """The RegisteredModel column that counts the model's versions in stage."""
+    return f"{stage}_count"
+
+
 class RegisteredModel(models.Model):
+    """A registered model.
+
+    The *_count columns hold how many of its versions are in each stage, so that list pages and dashboards
+    never aggregate versions; only catalog.services writes them, in the transaction that changes a version.
+    """
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True, max_length=10_000)
@@ -94,6 +105,11 @@ class RegisteredModel(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    unassigned_count = models.PositiveIntegerField(default=0, editable=False)
+    development_count = models.PositiveIntegerField(default=0, editable=False)
+    staging_count = models.PositiveIntegerField(default=0, editable=False)
+    production_count = models.PositiveIntegerField(default=0, editable=False)
+    archived_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -117,13 +133,18 @@ class RegisteredModel(models.Model):
             models.Index(fields=["name"], name="catalog_model_name_idx"),
             models.Index(fields=["-updated_at"], name="catalog_model_updated_idx"),
             models.Index(fields=["-created_at"], name="catalog_model_created_idx"),
-            models.Index(fields=["visibility"], name="catalog_model_visib_idx"),
             models.Index(fields=["task_type"], name="catalog_model_task_idx"),
             models.Index(fields=["data_type"], name="catalog_model_data_idx"),
+            models.Index(fields=["-production_count", "name"], name="catalog_model_prod_idx"),
+            models.Index(fields=["staging_count"], name="catalog_model_staging_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def version_count(self) -> int:
+        return sum(getattr(self, stage_count_field(stage)) for stage in STAGE_ORDER)
 
 
 class ModelVersion(models.Model):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
 from django.http import Http404
 
 from catalog import permissions
@@ -20,6 +18,7 @@ from catalog.models import (
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
     Stage,
+    stage_count_field,
 )
 from catalog.permissions import AnyUser, Role
 
@@ -31,9 +30,10 @@ def visible_models(*, user: AnyUser) -> QuerySet[RegisteredModel]:
 
 def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:
     """Versions of the models user may view."""
-    if isinstance(user, User) and user.is_superuser and user.is_active:
-        return ModelVersion.objects.all()
-    return ModelVersion.objects.filter(model__in=visible_models(user=user))
+    # A correlated EXISTS lets the database walk a version index (newest first) and stop at the page size,
+    # checking each version's model by primary key; an IN list or a join on the OR makes it visit every model.
+    viewable = RegisteredModel.objects.filter(permissions.viewable_models_filter(user), pk=OuterRef("model_id"))
+    return ModelVersion.objects.filter(Exists(viewable))
 
 
 def get_model(*, user: AnyUser, slug: str) -> RegisteredModel:
@@ -47,6 +47,8 @@ def get_model(*, user: AnyUser, slug: str) -> RegisteredModel:
 def get_version(*, user: AnyUser, slug: str, name: str) -> ModelVersion:
     """The version of a model user may view; raises Http404 otherwise."""
     model = get_model(user=user, slug=slug)
+    if "\x00" in name:  # no version name holds NUL, and PostgreSQL refuses it in a query (a 500, not a 404)
+        raise Http404("No such version.")
     version = (
         ModelVersion.objects.select_related("created_by")
         .prefetch_related("labels")
@@ -69,27 +71,9 @@ class StageCount:
     count: int
 
 
-def _ordered(counts: dict[str, int]) -> list[StageCount]:
-    return [StageCount(stage=stage, count=counts.get(stage.value, 0)) for stage in STAGE_ORDER]
-
-
-def stage_counts_by_model(model_ids: Sequence[int]) -> dict[int, list[StageCount]]:
-    """Per model id, the number of versions in each stage (in stage order), in one query."""
-    raw: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = (
-        ModelVersion.objects.filter(model_id__in=model_ids)
-        .values_list("model_id", "stage")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for model_id, stage, n in rows:
-        raw[model_id][stage] = n
-    return {model_id: _ordered(raw[model_id]) for model_id in model_ids}
-
-
-def model_stage_summary(*, model: RegisteredModel) -> list[StageCount]:
-    """The number of the model's versions in each stage, in stage order."""
-    return stage_counts_by_model([model.pk])[model.pk]
+def stage_counts(model: RegisteredModel) -> list[StageCount]:
+    """The number of the model's versions in each stage, in stage order (no query: the model row holds them)."""
+    return [StageCount(stage=stage, count=getattr(model, stage_count_field(stage))) for stage in STAGE_ORDER]
 
 
 def production_versions(*, model: RegisteredModel, limit: int = 10) -> list[ModelVersion]:
@@ -114,13 +98,15 @@ class HomeStats:
 
 def home_stats(*, user: AnyUser, recent: int = 8) -> HomeStats:
     """Totals and recent versions across the models user may view."""
-    versions = visible_versions(user=user)
-    counts = dict(versions.values_list("stage").annotate(n=Count("id")).order_by())
-    recent_qs = versions.select_related("model")
+    totals = visible_models(user=user).aggregate(
+        models=Count("pk"), **{stage.value: Sum(stage_count_field(stage)) for stage in STAGE_ORDER}
+    )
+    counts = [StageCount(stage=stage, count=totals[stage.value] or 0) for stage in STAGE_ORDER]
+    recent_qs = visible_versions(user=user).select_related("model")
     return HomeStats(
-        total_models=visible_models(user=user).count(),
-        total_versions=sum(counts.values()),
-        stage_counts=_ordered(counts),
+        total_models=totals["models"],
+        total_versions=sum(c.count for c in counts),
+        stage_counts=counts,
         recently_registered=list(recent_qs.order_by("-created_at", "-id")[:recent]),
         recently_changed=list(
             recent_qs.filter(stage_changed_at__isnull=False).order_by("-stage_changed_at", "-id")[:recent]
@@ -163,7 +149,3 @@ def collaborators(*, model: RegisteredModel) -> list[Collaborator]:
         for (kind, pk), perms in user_perms.items()
     ]
     return sorted(result, key=lambda c: (order[c.role], c.kind, c.name.lower()))
-
-
-def label_names(objects: Iterable[RegisteredModel | ModelVersion]) -> dict[int, list[str]]:
-    return {obj.pk: [label.name for label in obj.labels.all()] for obj in objects}

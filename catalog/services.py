@@ -8,13 +8,16 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Count, F, Model, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.text import slugify
 
 from activity.models import Verb
 from activity.services import record_activity
 from catalog import permissions
 from catalog.models import (
+    STAGE_ORDER,
     DataType,
     Label,
     LockLevel,
@@ -22,8 +25,10 @@ from catalog.models import (
     RegisteredModel,
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
+    Stage,
     TaskType,
     Visibility,
+    stage_count_field,
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
 
@@ -149,9 +154,49 @@ def register_version(
         raise CatalogError(f"Version “{name}” already exists for {model.name}. Choose another version name.")
     version.save()
     version.labels.set(_labels(labels))
-    model.save(update_fields=["updated_at"])
+    RegisteredModel.objects.filter(pk=model.pk).update(
+        unassigned_count=F("unassigned_count") + 1, updated_at=timezone.now()
+    )
     record_activity(actor=actor, verb=Verb.VERSION_REGISTERED, model=model, version=version)
     return version
+
+
+def apply_stage_change(*, version: ModelVersion, to_stage: Stage) -> str:
+    """Move version to to_stage and keep its model's stage counts in step; returns the stage it left.
+
+    The one writer of a version's stage: the caller holds the version's row lock, has checked permission,
+    lock level and workflow state, and records the activity entry in the same transaction.
+    """
+    from_stage = version.stage
+    if from_stage == to_stage:
+        raise CatalogError(f"Version {version.name} is already in {Stage(to_stage).label}.")
+    now = timezone.now()
+    version.stage, version.stage_changed_at = to_stage, now
+    version.save(update_fields=["stage", "stage_changed_at"])
+    leaving, entering = stage_count_field(from_stage), stage_count_field(to_stage)
+    RegisteredModel.objects.filter(pk=version.model_id).update(
+        **{leaving: F(leaving) - 1, entering: F(entering) + 1}, updated_at=now
+    )
+    return from_stage
+
+
+def recount_stage_counts(*, model_ids: Iterable[int] | None = None) -> None:
+    """Recompute the per-stage version counts of the given models (all when None) from their versions."""
+    models = RegisteredModel.objects.all() if model_ids is None else RegisteredModel.objects.filter(pk__in=model_ids)
+    counts = {
+        stage_count_field(stage): Coalesce(
+            Subquery(
+                ModelVersion.objects.filter(model=OuterRef("pk"), stage=stage)
+                .order_by()
+                .values("model")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        )
+        for stage in STAGE_ORDER
+    }
+    models.update(**counts)
 
 
 def _changed_fields(instance: Model, values: Mapping[str, Any]) -> list[str]:

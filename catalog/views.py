@@ -72,12 +72,10 @@ def model_list(request: AuthedRequest) -> HttpResponse:
     queryset = selectors.visible_models(user=request.user).select_related("owner")
     catalog_filter = CatalogFilter(request.GET or None, queryset=queryset)
     page = _page(request, selectors.with_labels(catalog_filter.qs))
-    models = list(page.object_list)
-    counts = selectors.stage_counts_by_model([m.pk for m in models])
     context = {
         "filter": catalog_filter,
         "page": page,
-        "tiles": [(m, counts[m.pk]) for m in models],
+        "tiles": [(m, selectors.stage_counts(m)) for m in page.object_list],
         "active_stage": catalog_filter.form.cleaned_data.get("stage", "") if catalog_filter.is_valid() else "",
         "query": _query_without_page(request),
         "nav": "catalog",
@@ -107,7 +105,7 @@ def _model_context(request: AuthedRequest, model: RegisteredModel, tab: str) -> 
         "tab": tab,
         "nav": "catalog",
         "labels": [label.name for label in model.labels.all()],
-        "stage_summary": selectors.model_stage_summary(model=model),
+        "stage_summary": selectors.stage_counts(model),
         "production_versions": selectors.production_versions(model=model),
         "can_edit": permissions.can_edit_model(user, model),
         "can_manage": permissions.can_manage_model(user, model),

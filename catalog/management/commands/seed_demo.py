@@ -415,12 +415,12 @@ class Command(BaseCommand):
     def _walk(
         self, version: ModelVersion, target: Stage, users: dict[str, Any], clock: Clock, rng: random.Random
     ) -> None:
-        # Imported history: the approval workflow replays these once it exists; here each step is logged as done.
+        # Imported history: each step is applied and logged as already approved.
         path = STAGE_ORDER[1 : STAGE_ORDER.index(target) + 1]
         current = Stage.UNASSIGNED
         for stage in path:
             clock.advance(rng)
-            ModelVersion.objects.filter(pk=version.pk).update(stage=stage, stage_changed_at=clock.now)
+            services.apply_stage_change(version=version, to_stage=stage)
             record_activity(
                 actor=users["bob"],
                 verb=Verb.STAGE_CHANGED,
