@@ -22,8 +22,8 @@ from urllib.parse import urlparse, urlunparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HTMX_VERSIONS = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "versions-results"}
-PAGES = [
+HTMX_VERSIONS = {"HX-Request": "true", "HX-Target": "versions-results"}
+PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("floor: minimal page", "/healthz/", {}),
     ("home", "/", {}),
     ("catalog", "/models/", {}),
@@ -63,12 +63,12 @@ def run_backend(backend: str, models: int, versions: int, runs: int) -> None:
     rows = []
     for name, path, headers in PAGES:
         for _ in range(3):  # warm caches and connections
-            assert client.get(path, **headers).status_code == 200, path
+            assert client.get(path, headers=headers).status_code == 200, path
         timings = []
         for _ in range(runs):
             with CaptureQueriesContext(connection) as queries:
                 t0 = time.perf_counter()
-                response = client.get(path, **headers)
+                response = client.get(path, headers=headers)
                 timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, path
         timings.sort()

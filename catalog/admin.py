@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import QuerySet, URLField
 from django.http import Http404, HttpRequest, HttpResponse
 from guardian.admin import GuardedModelAdmin
 
@@ -71,6 +71,8 @@ class ModelVersionAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     list_select_related = ["model", "created_by"]
     # Stage changes go through the approval workflow, never through the admin.
     readonly_fields = ["stage", "stage_changed_at"]
+    # As on the site's version form: a source run URL typed without a scheme means https.
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Label)

@@ -18,7 +18,7 @@ from catalog.models import (
     TaskType,
     Visibility,
 )
-from catalog.permissions import ROLE_DESCRIPTIONS, Role
+from catalog.permissions import Role
 from catalog.services import RESERVED_NAMES
 
 MAX_LABELS = 20
@@ -29,7 +29,7 @@ MAX_ATTRIBUTE_VALUE = 500
 
 def parse_labels(text: str) -> list[str]:
     """Split "nlp, vision" into sorted unique lowercase names; raises forms.ValidationError on bad names."""
-    names = sorted({part.strip().lower() for part in re.split(r"[,\s]+", text) if part.strip()})
+    names = sorted({part.strip().lower() for part in text.split(",") if part.strip()})
     bad = [name for name in names if not re.match(LABEL_PATTERN, name)]
     if bad:
         raise forms.ValidationError(
@@ -172,7 +172,7 @@ class CollaboratorForm(forms.Form):
     )
     name = forms.CharField(label="Username or group name", max_length=150)
     role = forms.ChoiceField(
-        choices=[(role.value, f"{role.label} — {ROLE_DESCRIPTIONS[role]}") for role in Role],
+        choices=[(role.value, role.label) for role in Role],
         initial=Role.VIEWER,
     )
 

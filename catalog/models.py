@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -94,7 +94,7 @@ class RegisteredModel(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
-    description = models.TextField(blank=True, max_length=10_000)
+    description = models.TextField(blank=True, max_length=10_000, validators=[MaxLengthValidator(10_000)])
     labels = models.ManyToManyField(Label, blank=True, related_name="models")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models")
     task_type = models.CharField(max_length=20, choices=TaskType.choices, default=TaskType.UNKNOWN)
@@ -158,7 +158,7 @@ class ModelVersion(models.Model):
             )
         ],
     )
-    description = models.TextField(blank=True, max_length=10_000)
+    description = models.TextField(blank=True, max_length=10_000, validators=[MaxLengthValidator(10_000)])
     labels = models.ManyToManyField(Label, blank=True, related_name="versions")
     attributes = models.JSONField(default=dict, blank=True)
     artifact_uri = models.CharField(max_length=1000, blank=True)

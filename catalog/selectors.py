@@ -148,4 +148,4 @@ def collaborators(*, model: RegisteredModel) -> list[Collaborator]:
         )
         for (kind, pk), perms in user_perms.items()
     ]
-    return sorted(result, key=lambda c: (order[c.role], c.kind, c.name.lower()))
+    return sorted(result, key=lambda c: (not c.is_model_owner, order[c.role], c.kind != "user", c.name.lower()))

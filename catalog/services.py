@@ -109,12 +109,18 @@ def register_model(
     _validated(model)
     if RegisteredModel.objects.filter(name__iexact=name).exists():
         raise CatalogError(f"A model named “{name}” already exists. Choose another name.")
-    model.slug = _unique_slug(name)
-    try:
-        with transaction.atomic():
-            model.save()
-    except IntegrityError as error:
-        raise CatalogError(f"A model named “{name}” was registered at the same time. Choose another name.") from error
+    for attempt in range(3):
+        model.slug = _unique_slug(name)
+        try:
+            with transaction.atomic():
+                model.save()
+            break
+        except IntegrityError as error:
+            # Lost a race: to the same name (refuse), or only to the same slug (take the next free one).
+            if RegisteredModel.objects.filter(name__iexact=name).exists() or attempt == 2:
+                raise CatalogError(
+                    f"A model named “{name}” was registered at the same time. Choose another name."
+                ) from error
     model.labels.set(_labels(labels))
     _grant_role(model=model, role=Role.OWNER, user=actor)
     record_activity(actor=actor, verb=Verb.MODEL_REGISTERED, model=model, extra={"name": name})

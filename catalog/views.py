@@ -28,7 +28,7 @@ from catalog.forms import (
     format_attributes,
 )
 from catalog.models import LockLevel, ModelVersion, RegisteredModel
-from catalog.permissions import Role
+from catalog.permissions import ROLE_DESCRIPTIONS, Role
 from catalog.types import AuthedRequest
 
 
@@ -80,7 +80,8 @@ def model_list(request: AuthedRequest) -> HttpResponse:
         "query": _query_without_page(request),
         "nav": "catalog",
     }
-    return _render(request, "catalog/model_list.html", context, partial="results")
+    partial = "catalog" if request.htmx.target == "catalog" else "results"
+    return _render(request, "catalog/model_list.html", context, partial=partial)
 
 
 @login_required
@@ -142,7 +143,7 @@ def _collaborators_context(request: AuthedRequest, model: RegisteredModel, form:
     return _model_context(request, model, "collaborators") | {
         "collaborators": selectors.collaborators(model=model),
         "form": form,
-        "roles": list(Role),
+        "role_descriptions": [(role, ROLE_DESCRIPTIONS[role]) for role in Role],
     }
 
 

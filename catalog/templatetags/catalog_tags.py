@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils.timesince import timesince
 
 from catalog.models import Stage
 
@@ -22,6 +24,12 @@ def stage_label(value: str) -> str:
 @register.inclusion_tag("catalog/partials/_stage_badge.html")
 def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[str, Any]:
     return {"stage": stage, "label": stage_label(stage), "large": large, "element_id": element_id}
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "3 weeks ago": the largest unit only, for tight columns (the full time goes in a title)."""
+    return f"{timesince(value, depth=1)} ago" if value else ""
 
 
 @register.filter
