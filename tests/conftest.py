@@ -6,12 +6,12 @@ import os
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
-from catalog.models import RegisteredModel
+from catalog.models import ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
-from catalog.services import add_collaborator
+from catalog.services import add_collaborator, apply_stage_change
 from tests.factories import ModelFactory, UserFactory, VersionFactory
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -106,3 +106,10 @@ def client_for(user: Any) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def set_stage(version: Any, stage: Stage) -> None:
+    """Move a version to stage through the one writer of stages, as the approval workflow will."""
+    with transaction.atomic():
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        apply_stage_change(version=locked, to_stage=stage)

@@ -1,0 +1,128 @@
+"""Debian's Chromium driven by Playwright against the live server, with the demo catalog loaded."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = (
+    f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` to run browser tests"
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "demo"  # seed_demo's password for every demo user
+TIMEOUT_MS = 10_000
+
+NewContext = Callable[..., BrowserContext]
+
+
+@pytest.fixture(scope="package")
+def _allow_orm_beside_playwright() -> Iterator[None]:
+    # Playwright's sync API marks an asyncio loop as running in the main thread from start to stop, so Django
+    # refuses ORM calls made there (the demo data, the assertions against the database, the flush after each
+    # test) with SynchronousOnlyOperation. Nothing here is async: the requests run in the live server's thread.
+    # Scoped to this package, and Playwright is stopped before it is undone, so other tests keep the check.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="package")
+def browser(_allow_orm_beside_playwright: None) -> Iterator[Browser]:
+    """One Chromium for all browser tests; missing, it skips them, or fails them when CI sets REQUIRE_BROWSER=1."""
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(CHROMIUM_MISSING)
+        pytest.skip(CHROMIUM_MISSING)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_catalog(transactional_db: None) -> None:
+    """The demo users (password "demo"), groups, models, versions and history, as `make demo` shows them."""
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[NewContext]:
+    """Open fresh browser contexts (one per user) on the live server; fail the test on any JavaScript error."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # A page answered with 4xx shows "Failed to load resource"; tests assert those statuses themselves.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(f"console: {message.text}")
+
+    def open_context(*, java_script_enabled: bool = True) -> BrowserContext:
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 800}, java_script_enabled=java_script_enabled
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        context.on("console", on_console)
+        context.on("weberror", lambda error: errors.append(f"uncaught: {error.error}"))
+        contexts.append(context)
+        return context
+
+    yield open_context
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for n, context in enumerate(contexts):
+            for m, page in enumerate(context.pages):
+                screenshot(page, f"FAILED-{request.node.name}-{n}-{m}")
+    for context in contexts:
+        context.close()
+    assert not errors, "JavaScript errors in the browser:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def browser_page(new_context: NewContext) -> Page:
+    """A page in a fresh browser context with JavaScript on."""
+    return new_context().new_page()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # Keep the call's report on the test so `new_context` can screenshot the pages of a failed test.
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a person would, and land on the home page."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(re.compile(rf"^Signed in as {re.escape(username)}$"))).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under the ignored test-artifacts/ folder."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
