@@ -291,6 +291,9 @@ def version_edit(request: AuthedRequest, slug: str, version: str) -> HttpRespons
     model = model_version.model
     if not permissions.can_edit_model(request.user, model):
         raise PermissionDenied("Only editors and owners of this model can edit its versions.")
+    if model_version.is_locked:
+        messages.error(request, f"Version {model_version.name} is locked; its metadata cannot change.")
+        return HttpResponseRedirect(_version_url(model_version))
     initial = {
         "description": model_version.description,
         "labels": ", ".join(label.name for label in model_version.labels.all()),
@@ -299,9 +302,6 @@ def version_edit(request: AuthedRequest, slug: str, version: str) -> HttpRespons
         "source_run_url": model_version.source_run_url,
     }
     form = VersionForm(request.POST or None, initial=initial, model=model, editing=True)
-    if model_version.is_locked:
-        messages.error(request, f"Version {model_version.name} is locked; its metadata cannot change.")
-        return HttpResponseRedirect(_version_url(model_version))
     if request.method == "POST" and form.is_valid():
         try:
             services.edit_version(actor=request.user, version=model_version, **form.cleaned_data)
