@@ -18,8 +18,13 @@ class Verb(models.TextChoices):
     VERSION_EDITED = "version_edited", "edited the version"
     COLLABORATOR_ADDED = "collaborator_added", "added a collaborator"
     COLLABORATOR_REMOVED = "collaborator_removed", "removed a collaborator"
+    STAGE_CHANGE_REQUESTED = "stage_change_requested", "requested a stage change"
+    STAGE_CHANGE_APPROVED = "stage_change_approved", "approved a stage change"
+    STAGE_CHANGE_REJECTED = "stage_change_rejected", "rejected a stage change"
+    STAGE_CHANGE_CANCELLED = "stage_change_cancelled", "cancelled a stage change request"
     STAGE_CHANGED = "stage_changed", "changed the stage"
     LOCK_CHANGED = "lock_changed", "changed the lock level"
+    POLICY_CHANGED = "policy_changed", "changed the approval policy"
 
 
 class AppendOnlyError(Exception):

@@ -30,10 +30,26 @@ STAGE_ORDER: tuple[Stage, ...] = (
 )
 
 
+# Promotions to these stages may archive the versions already there.
+ARCHIVE_OTHERS_STAGES: tuple[Stage, ...] = (Stage.STAGING, Stage.PRODUCTION)
+
+
+def skipped_stages(from_stage: str, to_stage: str) -> list[Stage]:
+    """The stages a forward move jumps over; none for a move back, one step, or a move to Archived."""
+    if to_stage == Stage.ARCHIVED:
+        return []
+    start, end = STAGE_ORDER.index(Stage(from_stage)), STAGE_ORDER.index(Stage(to_stage))
+    return list(STAGE_ORDER[start + 1 : end])
+
+
 class LockLevel(models.TextChoices):
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
     REDACT = "redact", "Redact"
+
+
+# From least to most locked: Editors may move a version up this list, only Owners down it.
+LOCK_ORDER: tuple[LockLevel, ...] = (LockLevel.OPEN, LockLevel.CLOSED, LockLevel.REDACT)
 
 
 class TaskType(models.TextChoices):

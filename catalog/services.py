@@ -167,7 +167,7 @@ def register_version(
     return version
 
 
-def apply_stage_change(*, version: ModelVersion, to_stage: Stage) -> str:
+def apply_stage_change(*, version: ModelVersion, to_stage: str) -> str:
     """Move version to to_stage and keep its model's stage counts in step; returns the stage it left.
 
     The one writer of a version's stage: the caller holds the version's row lock, has checked permission,

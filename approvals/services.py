@@ -1,0 +1,370 @@
+"""Every write of the approval workflow: requests, reviews, cancellations, locks and the approval policy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import cast
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import get_users_with_perms
+
+from activity.models import Verb
+from activity.services import record_activity
+from approvals import permissions
+from approvals.models import MAX_COMMENT, Decision, Review, StageChangeRequest, Status
+from catalog.models import (
+    ARCHIVE_OTHERS_STAGES,
+    LockLevel,
+    ModelVersion,
+    RegisteredModel,
+    Stage,
+    skipped_stages,
+)
+from catalog.permissions import REVIEW
+from catalog.services import apply_stage_change
+
+logger = logging.getLogger(__name__)
+
+
+class WorkflowError(Exception):
+    """A workflow action was refused; the message is fit to show a user."""
+
+
+def _check_comment(comment: str) -> str:
+    if len(comment) > MAX_COMMENT:
+        raise WorkflowError(f"The comment has {len(comment):,} characters; at most {MAX_COMMENT:,} are allowed.")
+    return comment.strip()
+
+
+def _label(stage: str) -> str:
+    return str(Stage(stage).label)
+
+
+def _version_url(version: ModelVersion) -> str:
+    path = reverse("catalog:version-detail", kwargs={"slug": version.model.slug, "version": version.name})
+    return f"{settings.SITE_URL}{path}"
+
+
+def _send(subject: str, body: str, recipients: Iterable[str]) -> None:
+    to = sorted(set(recipients))
+    if not to:
+        return
+    try:
+        send_mail(subject, body, None, to)
+    except Exception:  # mail is a courtesy: a failure must never undo or hide the change
+        logger.exception("Could not send %r to %s", subject, to)
+
+
+def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion, actor: User) -> None:
+    reviewers = cast(
+        "Iterable[User]", get_users_with_perms(version.model, only_with_perms_in=[REVIEW], with_group_users=True)
+    )
+    recipients = [u.email for u in reviewers if u.email and u.pk != actor.pk and u.is_active]
+    subject = (
+        f"[Model Catalog] {actor.get_username()} requests {_label(change_request.to_stage)} "
+        f"for {version.model.name} {version.name}"
+    )
+    body = (
+        f"{actor.get_username()} asks to move {version.model.name} {version.name} from "
+        f"{_label(change_request.from_stage)} to {_label(change_request.to_stage)}.\n\n"
+        f"{change_request.comment or '(no comment)'}\n\nReview it: {_version_url(version)}\n"
+    )
+    transaction.on_commit(lambda: _send(subject, body, recipients))
+
+
+def _notify_requester(change_request: StageChangeRequest, version: ModelVersion, actor: User, comment: str) -> None:
+    requester = change_request.requester
+    if not requester.email or requester.pk == actor.pk:
+        return
+    outcome = change_request.get_status_display().lower()
+    subject = f"[Model Catalog] Your request for {version.model.name} {version.name} was {outcome}"
+    body = (
+        f"{actor.get_username()} {outcome} your request to move {version.model.name} {version.name} from "
+        f"{_label(change_request.from_stage)} to {_label(change_request.to_stage)}.\n\n"
+        f"{comment or '(no comment)'}\n\n{_version_url(version)}\n"
+    )
+    transaction.on_commit(lambda: _send(subject, body, [requester.email]))
+
+
+def _refuse_unless_pending(change_request: StageChangeRequest) -> None:
+    if change_request.status == Status.PENDING:
+        return
+    by = f" by {change_request.resolved_by.get_username()}" if change_request.resolved_by else ""
+    raise WorkflowError(f"This request was already {change_request.get_status_display().lower()}{by}.")
+
+
+@transaction.atomic
+def request_stage_change(
+    *, actor: User, version: ModelVersion, to_stage: str, comment: str = "", archive_others: bool = False
+) -> StageChangeRequest:
+    """Ask to move version to to_stage; raises PermissionDenied, WorkflowError."""
+    if not permissions.can_request(actor, version.model):
+        raise PermissionDenied("Only editors and owners of this model can request stage changes.")
+    if to_stage not in Stage.values:
+        raise WorkflowError("Choose one of the stages.")
+    comment = _check_comment(comment)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    if version.is_locked:
+        raise WorkflowError(
+            f"Version {version.name} is locked ({version.get_lock_level_display()}); its stage cannot change."
+        )
+    if version.stage == to_stage:
+        raise WorkflowError(f"Version {version.name} is already in {_label(to_stage)}.")
+    pending = StageChangeRequest.objects.filter(version=version, status=Status.PENDING).select_related("requester")
+    if existing := pending.first():
+        raise WorkflowError(
+            f"Version {version.name} already has a pending request ({_label(existing.from_stage)} → "
+            f"{_label(existing.to_stage)}, by {existing.requester.get_username()}). "
+            "It must be approved, rejected or cancelled first."
+        )
+    skipped = skipped_stages(version.stage, to_stage)
+    change_request = StageChangeRequest(
+        version=version,
+        from_stage=version.stage,
+        to_stage=to_stage,
+        comment=comment,
+        requester=actor,
+        created_at=timezone.now(),
+        required_approvals=version.model.required_approvals,
+        archive_others=archive_others and to_stage in ARCHIVE_OTHERS_STAGES,
+        skips_stages=bool(skipped),
+    )
+    try:
+        with transaction.atomic():
+            change_request.save()
+    except IntegrityError as error:  # the partial unique index: a request made at the same moment won
+        raise WorkflowError(
+            f"Another request for version {version.name} was made at the same moment; reload to see it."
+        ) from error
+    record_activity(
+        actor=actor,
+        verb=Verb.STAGE_CHANGE_REQUESTED,
+        model=version.model,
+        version=version,
+        from_stage=change_request.from_stage,
+        to_stage=to_stage,
+        comment=comment,
+        extra={"change_request": change_request.pk, "skipped": [str(s.label) for s in skipped]},
+    )
+    _notify_reviewers(change_request, version, actor)
+    return change_request
+
+
+def _lock_for_review(
+    actor: User, change_request: StageChangeRequest, comment: str
+) -> tuple[StageChangeRequest, ModelVersion, str]:
+    """Lock the request, then check that actor may review it now; the shared guards of approve and reject."""
+    comment = _check_comment(comment)
+    # Lock order everywhere: the request, then versions by primary key.
+    change_request = (
+        StageChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("version__model", "requester", "resolved_by")
+        .get(pk=change_request.pk)
+    )
+    version = change_request.version
+    if not permissions.can_review_model(actor, version.model):
+        raise PermissionDenied("Only reviewers and owners of this model can approve or reject stage changes.")
+    if actor.pk == change_request.requester_id:
+        raise PermissionDenied("You made this request, so someone else has to review it.")
+    _refuse_unless_pending(change_request)
+    if change_request.reviews.filter(reviewer=actor).exists():
+        raise WorkflowError("You have already reviewed this request.")
+    return change_request, version, comment
+
+
+@transaction.atomic
+def approve_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
+    """Record actor's approval and apply the change once enough are in. Raises PermissionDenied, WorkflowError."""
+    change_request, version, comment = _lock_for_review(actor, change_request, comment)
+    # The version and, when archiving, the versions now in the target stage, locked together in key order so
+    # that two promotions archiving each other's versions cannot deadlock.
+    scope = Q(pk=version.pk)
+    if change_request.archive_others:
+        scope |= Q(model_id=version.model_id, stage=change_request.to_stage)
+    locked = {v.pk: v for v in ModelVersion.objects.select_for_update().filter(scope).order_by("pk")}
+    version = locked[version.pk]
+    if version.is_locked:
+        raise WorkflowError(
+            f"Version {version.name} was locked ({version.get_lock_level_display()}) after this request was made; "
+            "it stays pending until the version is unlocked or the request is cancelled."
+        )
+    if version.stage != change_request.from_stage:
+        raise WorkflowError(
+            f"Version {version.name} is now in {_label(version.stage)}, not {_label(change_request.from_stage)} as "
+            "when this request was made; cancel it and request again."
+        )
+    Review.objects.create(
+        change_request=change_request,
+        reviewer=actor,
+        decision=Decision.APPROVE,
+        comment=comment,
+        created_at=timezone.now(),
+    )
+    model = version.model
+    record_activity(
+        actor=actor,
+        verb=Verb.STAGE_CHANGE_APPROVED,
+        model=model,
+        version=version,
+        from_stage=change_request.from_stage,
+        to_stage=change_request.to_stage,
+        comment=comment,
+        extra={"change_request": change_request.pk},
+    )
+    approvals = change_request.reviews.filter(decision=Decision.APPROVE).count()
+    if approvals >= change_request.required_approvals:
+        others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
+        _apply(actor=actor, change_request=change_request, version=version, others=others)
+    return change_request
+
+
+def _apply(
+    *, actor: User, change_request: StageChangeRequest, version: ModelVersion, others: list[ModelVersion]
+) -> None:
+    model = version.model
+    from_stage = apply_stage_change(version=version, to_stage=change_request.to_stage)
+    record_activity(
+        actor=actor,
+        verb=Verb.STAGE_CHANGED,
+        model=model,
+        version=version,
+        from_stage=from_stage,
+        to_stage=change_request.to_stage,
+        comment=change_request.comment,
+        extra={"change_request": change_request.pk},
+    )
+    for other in others:
+        if other.is_locked:
+            continue  # a locked version keeps its stage, even when a promotion would archive it
+        left = apply_stage_change(version=other, to_stage=Stage.ARCHIVED)
+        record_activity(
+            actor=actor,
+            verb=Verb.STAGE_CHANGED,
+            model=model,
+            version=other,
+            from_stage=left,
+            to_stage=Stage.ARCHIVED,
+            comment=f"Archived because {version.name} moved to {_label(change_request.to_stage)}.",
+            extra={"change_request": change_request.pk, "caused_by": change_request.pk},
+        )
+    change_request.status = Status.APPROVED
+    change_request.resolved_by = actor
+    change_request.resolved_at = timezone.now()
+    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
+    _notify_requester(change_request, version, actor, change_request.comment)
+
+
+@transaction.atomic
+def reject_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
+    """Record actor's rejection, which ends the request. Raises PermissionDenied, WorkflowError."""
+    change_request, version, comment = _lock_for_review(actor, change_request, comment)
+    now = timezone.now()
+    Review.objects.create(
+        change_request=change_request, reviewer=actor, decision=Decision.REJECT, comment=comment, created_at=now
+    )
+    change_request.status = Status.REJECTED
+    change_request.resolved_by = actor
+    change_request.resolved_at = now
+    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
+    record_activity(
+        actor=actor,
+        verb=Verb.STAGE_CHANGE_REJECTED,
+        model=version.model,
+        version=version,
+        from_stage=change_request.from_stage,
+        to_stage=change_request.to_stage,
+        comment=comment,
+        extra={"change_request": change_request.pk},
+    )
+    _notify_requester(change_request, version, actor, comment)
+    return change_request
+
+
+@transaction.atomic
+def cancel_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
+    """Withdraw a pending request (its requester, or an Owner). Raises PermissionDenied, WorkflowError."""
+    comment = _check_comment(comment)
+    change_request = (
+        StageChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("version__model", "resolved_by")
+        .get(pk=change_request.pk)
+    )
+    version = change_request.version
+    if not permissions.can_cancel(actor, change_request, version.model):
+        raise PermissionDenied("Only the requester or an owner of this model can cancel this request.")
+    _refuse_unless_pending(change_request)
+    change_request.status = Status.CANCELLED
+    change_request.resolved_by = actor
+    change_request.resolved_at = timezone.now()
+    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
+    record_activity(
+        actor=actor,
+        verb=Verb.STAGE_CHANGE_CANCELLED,
+        model=version.model,
+        version=version,
+        from_stage=change_request.from_stage,
+        to_stage=change_request.to_stage,
+        comment=comment,
+        extra={"change_request": change_request.pk},
+    )
+    return change_request
+
+
+@transaction.atomic
+def set_lock_level(*, actor: User, version: ModelVersion, lock_level: str, comment: str = "") -> ModelVersion:
+    """Change a version's lock level (Editors raise, Owners lower). Raises PermissionDenied, WorkflowError."""
+    if lock_level not in LockLevel.values:
+        raise WorkflowError("Choose one of the lock levels.")
+    comment = _check_comment(comment)
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    current = version.lock_level
+    if not permissions.can_set_lock_level(actor, version.model, current=current, new=lock_level):
+        raise PermissionDenied(
+            "Only owners of this model can lower a lock level."
+            if lock_level != current
+            and permissions.can_set_lock_level(actor, version.model, current=lock_level, new=current)
+            else "Only editors and owners of this model can lock its versions."
+        )
+    if lock_level == current:
+        raise WorkflowError(f"Version {version.name} is already {version.get_lock_level_display()}.")
+    version.lock_level = lock_level
+    version.save(update_fields=["lock_level"])
+    record_activity(
+        actor=actor,
+        verb=Verb.LOCK_CHANGED,
+        model=version.model,
+        version=version,
+        comment=comment,
+        extra={"from": str(LockLevel(current).label), "to": str(LockLevel(lock_level).label)},
+    )
+    return version
+
+
+@transaction.atomic
+def set_approval_policy(*, actor: User, model: RegisteredModel, required_approvals: int) -> RegisteredModel:
+    """Set the approvals a new request needs (1–5; pending ones keep theirs). Raises PermissionDenied, WorkflowError."""
+    if not permissions.can_set_policy(actor, model):
+        raise PermissionDenied("Only owners of this model can change its approval policy.")
+    if not 1 <= required_approvals <= 5:
+        raise WorkflowError("A stage change needs between 1 and 5 approvals.")
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    if model.required_approvals == required_approvals:
+        raise WorkflowError(f"Stage changes already need {required_approvals} approval(s).")
+    previous = model.required_approvals
+    model.required_approvals = required_approvals
+    model.save(update_fields=["required_approvals", "updated_at"])
+    record_activity(
+        actor=actor,
+        verb=Verb.POLICY_CHANGED,
+        model=model,
+        extra={"from": previous, "to": required_approvals},
+    )
+    return model
