@@ -163,10 +163,12 @@ def _lock_for_review(
 ) -> tuple[StageChangeRequest, ModelVersion, str]:
     """Lock the request, then check that actor may review it now; the shared guards of approve and reject."""
     comment = _check_comment(comment)
-    # Lock order everywhere: the request, then versions by primary key.
+    # Lock order everywhere: the request, then versions by primary key. resolved_by is not joined here: after
+    # waiting for a racing reviewer's lock, PostgreSQL returns the updated request row but the join as it was
+    # (no resolver), and the refusal would not say who resolved it.
     change_request = (
         StageChangeRequest.objects.select_for_update(of=("self",))
-        .select_related("version__model", "requester", "resolved_by")
+        .select_related("version__model", "requester")
         .get(pk=change_request.pk)
     )
     version = change_request.version
@@ -184,8 +186,9 @@ def _lock_for_review(
 def approve_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Record actor's approval and apply the change once enough are in. Raises PermissionDenied, WorkflowError."""
     change_request, version, comment = _lock_for_review(actor, change_request, comment)
-    # The version and, when archiving, the versions now in the target stage, locked together in key order so
-    # that two promotions archiving each other's versions cannot deadlock.
+    # The version and, when archiving, every version of the model, locked together in key order so that two
+    # promotions archiving each other's versions cannot deadlock. Not only those in the target stage: a filter on
+    # the stage would miss a version that a racing promotion is moving there, and both would stay.
     scope = Q(pk=version.pk)
     if change_request.archive_others:
         scope |= Q(model_id=version.model_id, stage=change_request.to_stage)
@@ -292,9 +295,9 @@ def reject_change_request(*, actor: User, change_request: StageChangeRequest, co
 def cancel_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Withdraw a pending request (its requester, or an Owner). Raises PermissionDenied, WorkflowError."""
     comment = _check_comment(comment)
-    change_request = (
+    change_request = (  # resolved_by not joined, as in _lock_for_review
         StageChangeRequest.objects.select_for_update(of=("self",))
-        .select_related("version__model", "resolved_by")
+        .select_related("version__model")
         .get(pk=change_request.pk)
     )
     version = change_request.version

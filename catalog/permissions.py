@@ -109,6 +109,17 @@ def can_see_redacted(user: AnyUser, model: RegisteredModel) -> bool:
     return can_manage_model(user, model)
 
 
+def reviewable_models_filter(user: AnyUser) -> models.Q:
+    """A filter on RegisteredModel matching the models whose stage changes user may review."""
+    if not _is_active_user(user):
+        return models.Q(pk__in=[])
+    if user.is_superuser:
+        return models.Q()
+    direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission__codename=REVIEW)
+    via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission__codename=REVIEW)
+    return models.Q(pk__in=direct.values("content_object_id")) | models.Q(pk__in=via_group.values("content_object_id"))
+
+
 def viewable_models_filter(user: AnyUser) -> models.Q:
     """A filter on RegisteredModel matching exactly the models user may view."""
     if not _is_active_user(user):

@@ -17,6 +17,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from activity.selectors import activity_page
+from approvals import panels
+from approvals import selectors as approval_selectors
+from approvals.forms import ChangeRequestForm
 from catalog import permissions, selectors, services
 from catalog.filters import CatalogFilter, VersionFilter
 from catalog.forms import (
@@ -32,11 +35,11 @@ from catalog.permissions import ROLE_DESCRIPTIONS, Role
 from catalog.types import AuthedRequest
 
 
-def _page(request: AuthedRequest, queryset: QuerySet[Any], per_page: int = settings.PAGE_SIZE) -> Page[Any]:
+def page_of(request: AuthedRequest, queryset: QuerySet[Any], per_page: int = settings.PAGE_SIZE) -> Page[Any]:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def _render(
+def render_page(
     request: AuthedRequest, template: str, context: dict[str, Any], *, partial: str | None = None
 ) -> HttpResponse:
     """Render the page, or only its partial for an htmx request; the two differ by HX-Request."""
@@ -71,7 +74,7 @@ def home(request: AuthedRequest) -> HttpResponse:
 def model_list(request: AuthedRequest) -> HttpResponse:
     queryset = selectors.visible_models(user=request.user).select_related("owner")
     catalog_filter = CatalogFilter(request.GET or None, queryset=queryset)
-    page = _page(request, selectors.with_labels(catalog_filter.qs))
+    page = page_of(request, selectors.with_labels(catalog_filter.qs))
     context = {
         "filter": catalog_filter,
         "page": page,
@@ -81,7 +84,7 @@ def model_list(request: AuthedRequest) -> HttpResponse:
         "nav": "catalog",
     }
     partial = "catalog" if request.htmx.target == "catalog" else "results"
-    return _render(request, "catalog/model_list.html", context, partial=partial)
+    return render_page(request, "catalog/model_list.html", context, partial=partial)
 
 
 @login_required
@@ -99,7 +102,7 @@ def model_register(request: AuthedRequest) -> HttpResponse:
     return render(request, "catalog/model_register.html", {"form": form, "nav": "catalog"})
 
 
-def _model_context(request: AuthedRequest, model: RegisteredModel, tab: str) -> dict[str, Any]:
+def model_card_context(request: AuthedRequest, model: RegisteredModel, tab: str) -> dict[str, Any]:
     user = request.user
     return {
         "model": model,
@@ -110,6 +113,7 @@ def _model_context(request: AuthedRequest, model: RegisteredModel, tab: str) -> 
         "production_versions": selectors.production_versions(model=model),
         "can_edit": permissions.can_edit_model(user, model),
         "can_manage": permissions.can_manage_model(user, model),
+        "pending_count": approval_selectors.pending_count_for_model(model=model),
     }
 
 
@@ -120,27 +124,27 @@ def model_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     version_filter = VersionFilter(
         request.GET or None, queryset=selectors.with_labels(model.versions.select_related("created_by"))
     )
-    context = _model_context(request, model, "versions") | {
+    context = model_card_context(request, model, "versions") | {
         "filter": version_filter,
-        "page": _page(request, version_filter.qs),
+        "page": page_of(request, version_filter.qs),
         "query": _query_without_page(request),
     }
     partial = "versions-results" if request.htmx.target == "versions-results" else "tabs"
-    return _render(request, "catalog/model_detail.html", context, partial=partial)
+    return render_page(request, "catalog/model_detail.html", context, partial=partial)
 
 
 @login_required
 @require_GET
 def model_activity(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
-    context = _model_context(request, model, "activity") | {
+    context = model_card_context(request, model, "activity") | {
         "page": activity_page(request=request, model=model),
     }
-    return _render(request, "catalog/model_detail.html", context, partial="tabs")
+    return render_page(request, "catalog/model_detail.html", context, partial="tabs")
 
 
 def _collaborators_context(request: AuthedRequest, model: RegisteredModel, form: CollaboratorForm) -> dict[str, Any]:
-    return _model_context(request, model, "collaborators") | {
+    return model_card_context(request, model, "collaborators") | {
         "collaborators": selectors.collaborators(model=model),
         "form": form,
         "role_descriptions": [(role, ROLE_DESCRIPTIONS[role]) for role in Role],
@@ -152,7 +156,7 @@ def _collaborators_context(request: AuthedRequest, model: RegisteredModel, form:
 def model_collaborators(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
     context = _collaborators_context(request, model, CollaboratorForm())
-    return _render(request, "catalog/model_detail.html", context, partial="tabs")
+    return render_page(request, "catalog/model_detail.html", context, partial="tabs")
 
 
 def _collaborators_response(request: AuthedRequest, model: RegisteredModel, form: CollaboratorForm) -> HttpResponse:
@@ -259,29 +263,41 @@ def version_register(request: AuthedRequest, slug: str) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Registered version {version.name}.")
-            return redirect(_version_url(version))
+            return redirect(version_url(version))
     return render(request, "catalog/version_register.html", {"form": form, "model": model, "nav": "catalog"})
 
 
-def _version_url(version: ModelVersion) -> str:
+def version_url(version: ModelVersion) -> str:
     return reverse("catalog:version-detail", kwargs={"slug": version.model.slug, "version": version.name})
+
+
+def render_version_page(
+    request: AuthedRequest, version: ModelVersion, *, to_stage: str = "", form: ChangeRequestForm | None = None
+) -> HttpResponse:
+    """The version page; to_stage opens the request panel for that stage (how it works without JavaScript)."""
+    model = version.model
+    context: dict[str, Any] = {
+        "model": model,
+        "version": version,
+        "nav": "catalog",
+        "page": panels.version_feed(request, version),
+        "current_version": version,
+        "target": "activity-feed",
+    }
+    if request.htmx and not request.htmx.history_restore_request:  # a page of the feed: nothing else is drawn
+        return render_page(request, "catalog/version_detail.html", context, partial="activity-feed")
+    context |= panels.request_panel(request, version, to_stage=to_stage, form=form)
+    context["redacted"] = version.lock_level == LockLevel.REDACT and not permissions.can_see_redacted(
+        request.user, model
+    )
+    return render_page(request, "catalog/version_detail.html", context, partial="activity-feed")
 
 
 @login_required
 @require_GET
 def version_detail(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
     model_version = selectors.get_version(user=request.user, slug=slug, name=version)
-    model = model_version.model
-    redacted = model_version.lock_level == LockLevel.REDACT and not permissions.can_see_redacted(request.user, model)
-    context = {
-        "model": model,
-        "version": model_version,
-        "nav": "catalog",
-        "redacted": redacted,
-        "can_edit": permissions.can_edit_model(request.user, model) and not model_version.is_locked,
-        "page": activity_page(request=request, model=model, version=model_version),
-    }
-    return _render(request, "catalog/version_detail.html", context, partial="activity-feed")
+    return render_version_page(request, model_version, to_stage=request.GET.get("to_stage", ""))
 
 
 @login_required
@@ -293,7 +309,7 @@ def version_edit(request: AuthedRequest, slug: str, version: str) -> HttpRespons
         raise PermissionDenied("Only editors and owners of this model can edit its versions.")
     if model_version.is_locked:
         messages.error(request, f"Version {model_version.name} is locked; its metadata cannot change.")
-        return HttpResponseRedirect(_version_url(model_version))
+        return HttpResponseRedirect(version_url(model_version))
     initial = {
         "description": model_version.description,
         "labels": ", ".join(label.name for label in model_version.labels.all()),
@@ -309,6 +325,6 @@ def version_edit(request: AuthedRequest, slug: str, version: str) -> HttpRespons
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Saved version {model_version.name}.")
-            return redirect(_version_url(model_version))
+            return redirect(version_url(model_version))
     context = {"form": form, "model": model, "version": model_version, "nav": "catalog"}
     return render(request, "catalog/version_edit.html", context)

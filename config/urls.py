@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("", include("approvals.urls")),
     path("", include("catalog.urls")),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.timesince import timesince
 
-from catalog.models import Stage
+from catalog.models import Stage, skipped_stages
 
 register = template.Library()
 
@@ -24,6 +24,12 @@ def stage_label(value: str) -> str:
 @register.inclusion_tag("catalog/partials/_stage_badge.html")
 def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[str, Any]:
     return {"stage": stage, "label": stage_label(stage), "large": large, "element_id": element_id}
+
+
+@register.filter
+def skipped_to(from_stage: str, to_stage: str) -> list[str]:
+    """The labels of the stages a move from from_stage to to_stage skips."""
+    return [str(stage.label) for stage in skipped_stages(from_stage, to_stage)]
 
 
 @register.filter

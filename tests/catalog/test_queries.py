@@ -87,15 +87,15 @@ def measure(client: Client, url: str, headers: dict[str, str], assert_max: Calla
 
 # Bounds measured at size 3; the same bound must hold at size 30.
 CATALOG_PAGES = [
-    ("/", {}, 5),
-    ("/models/", {}, 5),
+    ("/", {}, 6),
+    ("/models/", {}, 6),
     ("/models/", HTMX, 5),
-    ("/models/?stage=production", {}, 5),
+    ("/models/?stage=production", {}, 6),
     ("/models/?stage=production", HTMX, 5),
     ("/models/?stage=staging", HTMX | {"HX-Target": "catalog"}, 5),
-    ("/models/?sort=production", {}, 5),
-    ("/models/?sort=updated&label=shared", {}, 5),
-    ("/models/?page=2", {}, 5),
+    ("/models/?sort=production", {}, 6),
+    ("/models/?sort=updated&label=shared", {}, 6),
+    ("/models/?page=2", {}, 6),
 ]
 
 
@@ -109,16 +109,16 @@ def test_catalog_pages_run_a_bounded_number_of_queries(
 
 
 MODEL_PAGES = [
-    ("/models/busy/", {}, 10),
-    ("/models/busy/", HTMX, 10),
-    ("/models/busy/?stage=production&sort=name", HTMX | {"HX-Target": "versions-results"}, 10),
-    ("/models/busy/?page=2", HTMX | {"HX-Target": "versions-results"}, 10),
-    ("/models/busy/activity/", {}, 9),
-    ("/models/busy/activity/", HTMX, 9),
-    ("/models/busy/activity/?page=2", HTMX, 9),
-    ("/models/busy/collaborators/", {}, 9),
-    ("/models/busy/collaborators/", HTMX, 9),
-    ("/models/busy/versions/v0/", {}, 9),
+    ("/models/busy/", {}, 12),
+    ("/models/busy/", HTMX, 11),
+    ("/models/busy/?stage=production&sort=name", HTMX | {"HX-Target": "versions-results"}, 11),
+    ("/models/busy/?page=2", HTMX | {"HX-Target": "versions-results"}, 11),
+    ("/models/busy/activity/", {}, 11),
+    ("/models/busy/activity/", HTMX, 10),
+    ("/models/busy/activity/?page=2", HTMX, 10),
+    ("/models/busy/collaborators/", {}, 11),
+    ("/models/busy/collaborators/", HTMX, 10),
+    ("/models/busy/versions/v0/", {}, 11),
     ("/models/busy/versions/v0/", HTMX, 9),
 ]
 

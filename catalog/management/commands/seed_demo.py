@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
-from activity.models import Verb
-from activity.services import record_activity
+from approvals import services as workflow
 from catalog import services
 from catalog.models import STAGE_ORDER, DataType, LockLevel, ModelVersion, RegisteredModel, Stage, TaskType
 from catalog.permissions import Role
@@ -217,6 +217,7 @@ PRIVATE = {
     "Payments Anomaly Detector",
     "Contract Clause Classifier",
 }
+TWO_APPROVALS = {"Card Fraud Detector", "Credit Risk Scorecard", "Clinical Notes Transcriber"}
 ADMIN_OWNED = {"Home Feed Recommender", "Ad Click-Through Rate", "Video Highlight Detector"}
 
 COMMENTS = {
@@ -275,7 +276,8 @@ class Command(BaseCommand):
         elif RegisteredModel.objects.filter(name__in=[m[0] for m in MODELS]).exists():
             self.stdout.write("Demo models are already there; nothing loaded.")
         else:
-            with transaction.atomic():
+            # Imported history sends no mail.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), transaction.atomic():
                 self._load()
         self._print_logins()
 
@@ -295,8 +297,9 @@ class Command(BaseCommand):
         for index, (name, description, task, data, labels) in enumerate(MODELS):
             start = end - timedelta(days=rng.uniform(60, 120))
             targets = self._stage_plan(rng.randint(3, 12), rng)
-            # one step per registration, collaborator, stage move and lock
-            events = 6 + sum(2 + STAGE_ORDER.index(target) for target in targets)
+            # Clock steps: registration, collaborators, policy and open request (about 10), then per version its
+            # registration and lock, and per stage step a request and up to two approvals.
+            events = 10 + sum(2 + 3 * STAGE_ORDER.index(target) for target in targets)
             clock = Clock(start, end, events)
             with frozen_at(clock):
                 owner = users["admin"] if name in ADMIN_OWNED else users["alice"]
@@ -310,7 +313,11 @@ class Command(BaseCommand):
                     visibility="private" if name in PRIVATE else "organization",
                 )
                 self._collaborators(model, owner, users, platform, reviewers, index, clock, rng)
+                if name in TWO_APPROVALS:
+                    model = workflow.set_approval_policy(actor=owner, model=model, required_approvals=2)
                 self._versions(model, targets, users, clock, rng)
+                if index % 3 != 2:
+                    self._open_requests(model, users, clock, rng)
         self.stdout.write(self.style.SUCCESS(f"Loaded {len(MODELS)} models."))
 
     def _users(self) -> dict[str, Any]:
@@ -415,32 +422,45 @@ class Command(BaseCommand):
     def _walk(
         self, version: ModelVersion, target: Stage, users: dict[str, Any], clock: Clock, rng: random.Random
     ) -> None:
-        # Imported history: each step is applied and logged as already approved.
-        path = STAGE_ORDER[1 : STAGE_ORDER.index(target) + 1]
-        current = Stage.UNASSIGNED
-        for stage in path:
+        """Move version one stage at a time to target, each step requested by alice and approved."""
+        for stage in STAGE_ORDER[1 : STAGE_ORDER.index(target) + 1]:
             clock.advance(rng)
-            services.apply_stage_change(version=version, to_stage=stage)
-            record_activity(
-                actor=users["bob"],
-                verb=Verb.STAGE_CHANGED,
-                model=version.model,
-                version=version,
-                from_stage=current,
-                to_stage=stage,
-                comment=rng.choice(COMMENTS[stage]),
+            change_request = workflow.request_stage_change(
+                actor=users["alice"], version=version, to_stage=stage, comment=rng.choice(COMMENTS[stage])
             )
-            current = stage
+            for reviewer in ("bob", "admin")[: change_request.required_approvals]:
+                clock.advance(rng)
+                workflow.approve_change_request(actor=users[reviewer], change_request=change_request)
 
     def _lock(self, version: ModelVersion, users: dict[str, Any], clock: Clock, rng: random.Random) -> None:
-        level = rng.choice([LockLevel.CLOSED, LockLevel.CLOSED, LockLevel.REDACT])
         clock.advance(rng)
-        ModelVersion.objects.filter(pk=version.pk).update(lock_level=level)
-        record_activity(
+        workflow.set_lock_level(
             actor=users["alice"],
-            verb=Verb.LOCK_CHANGED,
-            model=version.model,
             version=version,
+            lock_level=rng.choice([LockLevel.CLOSED, LockLevel.CLOSED, LockLevel.REDACT]),
             comment="Frozen for the quarterly audit.",
-            extra={"from": "Open", "to": level.label},
         )
+
+    def _open_requests(self, model: RegisteredModel, users: dict[str, Any], clock: Clock, rng: random.Random) -> None:
+        """Leave the newest version with an open, rejected or cancelled request, as a live catalog has."""
+        version = model.versions.order_by("-created_at").first()
+        if version is None or version.is_locked or version.stage == Stage.ARCHIVED:
+            return
+        clock.advance(rng)
+        following = STAGE_ORDER[STAGE_ORDER.index(Stage(version.stage)) + 1]
+        target = Stage.PRODUCTION if version.stage == Stage.UNASSIGNED and rng.random() < 0.3 else following
+        change_request = workflow.request_stage_change(
+            actor=users["alice"],
+            version=version,
+            to_stage=target,
+            comment=rng.choice(COMMENTS.get(target, ["Next step."])),
+            archive_others=target == Stage.PRODUCTION,
+        )
+        outcome = rng.random()
+        clock.advance(rng)
+        if outcome < 0.2:
+            workflow.reject_change_request(
+                actor=users["bob"], change_request=change_request, comment="Holdout metrics are below the baseline."
+            )
+        elif outcome < 0.3:
+            workflow.cancel_change_request(actor=users["alice"], change_request=change_request)

@@ -1,0 +1,79 @@
+"""Reads of the approval workflow, limited to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from approvals.models import Decision, Review, StageChangeRequest, Status
+from catalog import permissions as catalog_permissions
+from catalog.models import RegisteredModel
+from catalog.permissions import AnyUser
+
+
+def get_change_request(*, user: AnyUser, pk: int) -> StageChangeRequest:
+    """The request with this id; raises Http404 when it does not exist or user may not view its model."""
+    change_request = (
+        StageChangeRequest.objects.select_related("version__model__owner", "requester", "resolved_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if change_request is None or not catalog_permissions.can_view_model(user, change_request.version.model):
+        raise Http404("No such request.")
+    return change_request
+
+
+def with_review_details(queryset: QuerySet[StageChangeRequest], *, user: AnyUser) -> QuerySet[StageChangeRequest]:
+    """Requests with their approval count, whether user reviewed them, and their reviews (one extra query)."""
+    reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
+    return (
+        queryset.select_related("version__model", "requester", "resolved_by")
+        .annotate(
+            approvals=Count("reviews", filter=Q(reviews__decision=Decision.APPROVE)),
+            reviewed_by_me=Exists(reviewed),
+        )
+        .prefetch_related(
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer").order_by("created_at"))
+        )
+    )
+
+
+def pending_for_version(*, user: AnyUser, version_id: int) -> StageChangeRequest | None:
+    """The version's pending request, if any, with its reviews."""
+    pending = StageChangeRequest.objects.filter(version_id=version_id, status=Status.PENDING)
+    return with_review_details(pending, user=user).first()
+
+
+def pending_for_model(*, model: RegisteredModel) -> QuerySet[StageChangeRequest]:
+    """Pending requests on any version of model, oldest first (the caller has checked view access)."""
+    return StageChangeRequest.objects.filter(version__model=model, status=Status.PENDING).order_by("created_at", "id")
+
+
+def pending_count_for_model(*, model: RegisteredModel) -> int:
+    return pending_for_model(model=model).count()
+
+
+def inbox(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
+    """Pending requests user may review (not their own), oldest first."""
+    reviewable = RegisteredModel.objects.filter(catalog_permissions.reviewable_models_filter(user))
+    return (
+        StageChangeRequest.objects.filter(status=Status.PENDING, version__model__in=reviewable)
+        .exclude(requester_id=user.pk)
+        .order_by("created_at", "id")
+    )
+
+
+def inbox_count(*, user: AnyUser) -> int:
+    """How many requests wait for user's review: pending, reviewable by them, not theirs, not yet reviewed by them."""
+    if not user.is_authenticated:
+        return 0
+    reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
+    return inbox(user=user).exclude(Exists(reviewed)).count()
+
+
+def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
+    """Requests user made, newest first, on models they can still see."""
+    viewable = RegisteredModel.objects.filter(catalog_permissions.viewable_models_filter(user))
+    return StageChangeRequest.objects.filter(requester_id=user.pk, version__model__in=viewable).order_by(
+        "-created_at", "-id"
+    )

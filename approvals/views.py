@@ -1,0 +1,243 @@
+"""Workflow pages and actions: request, approve, reject, cancel, lock, policy, Pending Approvals, inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from approvals import panels, permissions, selectors, services
+from approvals.filters import InboxFilter
+from approvals.forms import ChangeRequestForm, LockForm, PolicyForm, ReviewForm
+from approvals.models import StageChangeRequest
+from catalog import selectors as catalog_selectors
+from catalog.models import LockLevel, ModelVersion
+from catalog.types import AuthedRequest
+from catalog.views import model_card_context, page_of, render_page, render_version_page, version_url
+
+
+def _next_url(request: AuthedRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _version_update(
+    request: AuthedRequest, version: ModelVersion, *, notice: str = "", error: str = ""
+) -> HttpResponse:
+    """The request panel, with out-of-band stage box, lock box, activity feed and inbox count."""
+    version = ModelVersion.objects.select_related("model", "created_by").get(pk=version.pk)
+    version.model = catalog_selectors.get_model(user=request.user, slug=version.model.slug)
+    context = panels.request_panel(request, version, error=error) | {
+        "notice": notice,
+        "page": panels.version_feed(request, version),
+        "current_version": version,
+        "target": "activity-feed",
+    }
+    return render(request, "approvals/partials/_version_update.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_request_create(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
+    model_version = catalog_selectors.get_version(user=request.user, slug=slug, name=version)
+    if not permissions.can_request(request.user, model_version.model):
+        raise PermissionDenied("Only editors and owners of this model can request stage changes.")
+    if request.method == "GET":
+        to_stage = request.GET.get("to_stage", "")
+        if not request.htmx:
+            return redirect(f"{version_url(model_version)}?to_stage={to_stage}")
+        return render(
+            request,
+            "approvals/partials/_request_panel.html",
+            panels.request_panel(request, model_version, to_stage=to_stage),
+        )
+    form = ChangeRequestForm(request.POST)
+    if not form.is_valid():
+        to_stage = request.POST.get("to_stage", "")
+        if request.htmx:
+            context = panels.request_panel(request, model_version, to_stage=to_stage, form=form)
+            return render(request, "approvals/partials/_request_panel.html", context)
+        return render_version_page(request, model_version, to_stage=to_stage, form=form)
+    try:
+        services.request_stage_change(actor=request.user, version=model_version, **form.cleaned_data)
+    except services.WorkflowError as error:
+        return _after_action(request, model_version, error=str(error))
+    return _after_action(request, model_version, notice="Requested. Reviewers have been notified.")
+
+
+def _after_action(request: AuthedRequest, version: ModelVersion, *, notice: str = "", error: str = "") -> HttpResponse:
+    if request.htmx:
+        return _version_update(request, version, notice=notice, error=error)
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    return redirect(_next_url(request, version_url(version)))
+
+
+def _review_action(
+    request: AuthedRequest, pk: int, action: Callable[..., StageChangeRequest], *, allowed: bool, notice: str
+) -> HttpResponse:
+    change_request = selectors.get_change_request(user=request.user, pk=pk)
+    version = change_request.version
+    if not allowed:
+        raise PermissionDenied(_refusal(request, change_request))
+    form = ReviewForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    else:
+        try:
+            action(actor=request.user, change_request=change_request, comment=form.cleaned_data["comment"])
+        except services.WorkflowError as refused:
+            error = str(refused)
+    if request.htmx and request.htmx.target != "request-panel":
+        return _card_update(request, change_request, notice="" if error else notice, error=error)
+    return _after_action(request, version, notice="" if error else notice, error=error)
+
+
+def _refusal(request: AuthedRequest, change_request: StageChangeRequest) -> str:
+    if change_request.requester_id == request.user.pk:
+        return "You made this request, so someone else has to review it."
+    return "Your role on this model does not allow this action."
+
+
+def _card_update(
+    request: AuthedRequest, change_request: StageChangeRequest, *, notice: str, error: str
+) -> HttpResponse:
+    """A request's card in the Pending Approvals tab or the inbox, with out-of-band counts."""
+    refreshed = selectors.with_review_details(
+        StageChangeRequest.objects.filter(pk=change_request.pk), user=request.user
+    ).get()
+    model = refreshed.version.model
+    context = {
+        "change_request": refreshed,
+        "notice": notice,
+        "card_error": error,
+        "pending_count": selectors.pending_count_for_model(model=model),
+        "review_form": ReviewForm(),
+        "show_model": request.htmx.target.startswith("inbox-") if request.htmx.target else False,
+    } | panels.review_actions(request.user, refreshed)
+    return render(request, "approvals/partials/_request_card_update.html", context)
+
+
+@login_required
+@require_POST
+def change_request_approve(request: AuthedRequest, pk: int) -> HttpResponse:
+    change_request = selectors.get_change_request(user=request.user, pk=pk)
+    allowed = permissions.can_review(request.user, change_request, change_request.version.model)
+    return _review_action(request, pk, services.approve_change_request, allowed=allowed, notice="Approved.")
+
+
+@login_required
+@require_POST
+def change_request_reject(request: AuthedRequest, pk: int) -> HttpResponse:
+    change_request = selectors.get_change_request(user=request.user, pk=pk)
+    allowed = permissions.can_review(request.user, change_request, change_request.version.model)
+    return _review_action(request, pk, services.reject_change_request, allowed=allowed, notice="Rejected.")
+
+
+@login_required
+@require_POST
+def change_request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+    change_request = selectors.get_change_request(user=request.user, pk=pk)
+    allowed = permissions.can_cancel(request.user, change_request, change_request.version.model)
+    return _review_action(request, pk, services.cancel_change_request, allowed=allowed, notice="Request cancelled.")
+
+
+@login_required
+@require_POST
+def lock_level_set(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
+    model_version = catalog_selectors.get_version(user=request.user, slug=slug, name=version)
+    form = LockForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, model_version, error="Choose one of the lock levels.")
+    new = form.cleaned_data["lock_level"]
+    current = model_version.lock_level
+    if new != current and not permissions.can_set_lock_level(
+        request.user, model_version.model, current=current, new=new
+    ):
+        raise PermissionDenied("Only owners can lower a lock level; editors and owners can raise it.")
+    try:
+        services.set_lock_level(actor=request.user, version=model_version, lock_level=new)
+    except services.WorkflowError as error:
+        return _after_action(request, model_version, error=str(error))
+    return _after_action(request, model_version, notice=f"Lock level set to {LockLevel(new).label}.")
+
+
+@login_required
+@require_POST
+def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
+    model = catalog_selectors.get_model(user=request.user, slug=slug)
+    if not permissions.can_set_policy(request.user, model):
+        raise PermissionDenied("Only owners of this model can change its approval policy.")
+    form = PolicyForm(request.POST)
+    error = notice = ""
+    if form.is_valid():
+        try:
+            model = services.set_approval_policy(
+                actor=request.user, model=model, required_approvals=form.cleaned_data["required_approvals"]
+            )
+            notice = f"Stage changes now need {model.required_approvals} approval(s)."
+        except services.WorkflowError as refused:
+            error = str(refused)
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if not request.htmx:
+        messages.error(request, error) if error else messages.success(request, notice)
+        return redirect("catalog:model-detail", slug=model.slug)
+    context = {
+        "model": model,
+        "can_manage": True,
+        "policy_form": form if error else None,
+        "notice": notice,
+        "policy_error": error,
+    }
+    return render(request, "approvals/partials/_policy_box.html", context)
+
+
+@login_required
+@require_GET
+def model_pending(request: AuthedRequest, slug: str) -> HttpResponse:
+    model = catalog_selectors.get_model(user=request.user, slug=slug)
+    page = page_of(request, selectors.with_review_details(selectors.pending_for_model(model=model), user=request.user))
+    context = model_card_context(request, model, "pending") | {
+        "page": page,
+        "cards": [(r, panels.review_actions(request.user, r)) for r in page.object_list],
+        "review_form": ReviewForm(),
+        "query": "",
+    }
+    return render_page(request, "catalog/model_detail.html", context, partial="tabs")
+
+
+@login_required
+@require_GET
+def inbox(request: AuthedRequest) -> HttpResponse:
+    inbox_filter = InboxFilter(request.GET or None, queryset=selectors.inbox(user=request.user))
+    page = page_of(
+        request, selectors.with_review_details(inbox_filter.qs.order_by("created_at", "id"), user=request.user)
+    )
+    own = selectors.with_review_details(
+        selectors.own_requests(user=request.user).filter(status="pending"), user=request.user
+    )
+    own_page = list(own[:20])
+    context: dict[str, Any] = {
+        "filter": inbox_filter,
+        "page": page,
+        "cards": [(r, panels.review_actions(request.user, r)) for r in page.object_list],
+        "own_cards": [(r, panels.review_actions(request.user, r)) for r in own_page],
+        "own_total": own.count() if len(own_page) == 20 else len(own_page),
+        "review_form": ReviewForm(),
+        "query": request.GET.copy().urlencode(),
+        "nav": "inbox",
+    }
+    return render_page(request, "approvals/inbox.html", context, partial="inbox-results")
