@@ -20,7 +20,7 @@ def can_review_model(user: AnyUser, model: RegisteredModel) -> bool:
 
 def can_review(user: AnyUser, change_request: StageChangeRequest, model: RegisteredModel) -> bool:
     """Whether user may approve or reject change_request: a Reviewer or Owner who did not make it."""
-    return can_review_model(user, model) and user.pk != change_request.requester_id
+    return user.pk != change_request.requester_id and can_review_model(user, model)
 
 
 def can_cancel(user: AnyUser, change_request: StageChangeRequest, model: RegisteredModel) -> bool:

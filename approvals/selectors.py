@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from approvals.models import Decision, Review, StageChangeRequest, Status
@@ -26,12 +27,17 @@ def get_change_request(*, user: AnyUser, pk: int) -> StageChangeRequest:
 def with_review_details(queryset: QuerySet[StageChangeRequest], *, user: AnyUser) -> QuerySet[StageChangeRequest]:
     """Requests with their approval count, whether user reviewed them, and their reviews (one extra query)."""
     reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
+    # Correlated subqueries, not a join with GROUP BY: the database counts only the rows of the page shown.
+    approvals = (
+        Review.objects.filter(change_request=OuterRef("pk"), decision=Decision.APPROVE)
+        .order_by()
+        .values("change_request")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         queryset.select_related("version__model", "requester", "resolved_by")
-        .annotate(
-            approvals=Count("reviews", filter=Q(reviews__decision=Decision.APPROVE)),
-            reviewed_by_me=Exists(reviewed),
-        )
+        .annotate(approvals=Coalesce(Subquery(approvals), 0), reviewed_by_me=Exists(reviewed))
         .prefetch_related(
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer").order_by("created_at"))
         )
@@ -55,25 +61,32 @@ def pending_count_for_model(*, model: RegisteredModel) -> int:
 
 def inbox(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
     """Pending requests user may review (not their own), oldest first."""
-    reviewable = RegisteredModel.objects.filter(catalog_permissions.reviewable_models_filter(user))
+    # EXISTS per request, as in catalog.selectors.visible_versions: walk the pending index, stop at the page size.
+    reviewable = RegisteredModel.objects.filter(
+        catalog_permissions.reviewable_models_filter(user), pk=OuterRef("version__model_id")
+    )
     return (
-        StageChangeRequest.objects.filter(status=Status.PENDING, version__model__in=reviewable)
+        StageChangeRequest.objects.filter(Exists(reviewable), status=Status.PENDING)
         .exclude(requester_id=user.pk)
         .order_by("created_at", "id")
     )
 
 
+INBOX_COUNT_CAP = 100
+
+
 def inbox_count(*, user: AnyUser) -> int:
-    """How many requests wait for user's review: pending, reviewable by them, not theirs, not yet reviewed by them."""
+    """How many requests wait for user's review (pending, theirs to review, not yet reviewed), counted up to 100."""
     if not user.is_authenticated:
         return 0
     reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
-    return inbox(user=user).exclude(Exists(reviewed)).count()
+    # Counting stops at the cap, so the badge on every page costs the same whatever the backlog.
+    return inbox(user=user).exclude(Exists(reviewed))[:INBOX_COUNT_CAP].count()
 
 
 def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
     """Requests user made, newest first, on models they can still see."""
-    viewable = RegisteredModel.objects.filter(catalog_permissions.viewable_models_filter(user))
-    return StageChangeRequest.objects.filter(requester_id=user.pk, version__model__in=viewable).order_by(
-        "-created_at", "-id"
+    viewable = RegisteredModel.objects.filter(
+        catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
     )
+    return StageChangeRequest.objects.filter(Exists(viewable), requester_id=user.pk).order_by("-created_at", "-id")

@@ -191,7 +191,7 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
     # the stage would miss a version that a racing promotion is moving there, and both would stay.
     scope = Q(pk=version.pk)
     if change_request.archive_others:
-        scope |= Q(model_id=version.model_id, stage=change_request.to_stage)
+        scope |= Q(model_id=version.model_id)
     locked = {v.pk: v for v in ModelVersion.objects.select_for_update().filter(scope).order_by("pk")}
     version = locked[version.pk]
     if version.is_locked:

@@ -19,6 +19,7 @@ from approvals.forms import ChangeRequestForm, LockForm, PolicyForm, ReviewForm
 from approvals.models import StageChangeRequest
 from catalog import selectors as catalog_selectors
 from catalog.models import LockLevel, ModelVersion
+from catalog.permissions import prefetch_model_permissions
 from catalog.types import AuthedRequest
 from catalog.views import model_card_context, page_of, render_page, render_version_page, version_url
 
@@ -230,6 +231,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         selectors.own_requests(user=request.user).filter(status="pending"), user=request.user
     )
     own_page = list(own[:20])
+    prefetch_model_permissions(request.user, [r.version.model for r in [*page.object_list, *own_page]])
     context: dict[str, Any] = {
         "filter": inbox_filter,
         "page": page,

@@ -14,16 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from activity.models import ActivityEntry, Verb
+from approvals.models import StageChangeRequest, Status
 from catalog.models import (
     STAGE_ORDER,
     DataType,
     Label,
+    LockLevel,
     ModelVersion,
     RegisteredModel,
     RegisteredModelUserObjectPermission,
     Stage,
     TaskType,
     Visibility,
+    skipped_stages,
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
 from catalog.services import recount_stage_counts
@@ -86,6 +89,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--models", type=int, default=10_000)
         parser.add_argument("--versions-per-model", type=int, default=10)
+        parser.add_argument(
+            "--pending-requests",
+            type=int,
+            default=0,
+            help="Open a pending request (by scale-editor, reviewed by scale-reviewer) on the newest version of "
+            "this many models.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         n_models, n_versions = options["models"], options["versions_per_model"]
@@ -100,6 +110,10 @@ class Command(BaseCommand):
             created = self._versions(owner, models, n_versions)
             # Bulk inserts bypass the services, so the per-stage counts are rebuilt from the versions.
             recount_stage_counts(model_ids=[m.pk for m in models])
+        if options["pending_requests"]:
+            with transaction.atomic():
+                opened = self._pending(models[: options["pending_requests"]])
+            self.stdout.write(f"{opened:,} pending requests added.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(models):,} scale models ready ({created:,} versions added) in {time.monotonic() - started:.1f}s."
@@ -164,6 +178,89 @@ class Command(BaseCommand):
             progress.advance(len(batch))
         progress.finish()
         return list(RegisteredModel.objects.filter(slug__in=slugs).only("pk", "created_at"))
+
+    def _user(self, username: str) -> User:
+        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+        if created:
+            user.set_password("demo")
+            user.save(update_fields=["password"])
+        return user
+
+    def _grant(self, user: User, role: Role, model_ids: list[int]) -> None:
+        perms = list(Permission.objects.filter(content_type__app_label="catalog", codename__in=ROLE_PERMISSIONS[role]))
+        have = set(
+            RegisteredModelUserObjectPermission.objects.filter(user=user, content_object_id__in=model_ids).values_list(
+                "content_object_id", flat=True
+            )
+        )
+        RegisteredModelUserObjectPermission.objects.bulk_create(
+            [
+                RegisteredModelUserObjectPermission(content_object_id=pk, user=user, permission=p)
+                for pk in model_ids
+                if pk not in have
+                for p in perms
+            ],
+            batch_size=BATCH,
+        )
+
+    def _pending(self, models: list[RegisteredModel]) -> int:
+        """A pending request on the newest version of each model, made by an editor a reviewer can act on."""
+        editor, reviewer = self._user("scale-editor"), self._user("scale-reviewer")
+        model_ids = [m.pk for m in models]
+        self._grant(editor, Role.EDITOR, model_ids)
+        self._grant(reviewer, Role.REVIEWER, model_ids)
+        newest = {
+            v.model_id: v
+            for v in ModelVersion.objects.filter(model_id__in=model_ids, lock_level=LockLevel.OPEN).order_by(
+                "model_id", "created_at"
+            )
+        }
+        busy = set(
+            StageChangeRequest.objects.filter(version__model_id__in=model_ids, status=Status.PENDING).values_list(
+                "version__model_id", flat=True
+            )
+        )
+        now = timezone.now()
+        requests = []
+        for model_id, version in newest.items():
+            if model_id in busy:
+                continue
+            following = STAGE_ORDER[min(STAGE_ORDER.index(Stage(version.stage)) + 1, len(STAGE_ORDER) - 1)]
+            target = following if following != version.stage else Stage.DEVELOPMENT
+            requests.append(
+                StageChangeRequest(
+                    version=version,
+                    from_stage=version.stage,
+                    to_stage=target,
+                    comment=f"Synthetic request for {version.name}.",
+                    requester=editor,
+                    created_at=now - timedelta(minutes=model_id % 5000),
+                    required_approvals=1,
+                    skips_stages=bool(skipped_stages(version.stage, target)),
+                )
+            )
+        progress = Progress("requests", len(requests), self.stdout)
+        for batch in chunks(requests):
+            StageChangeRequest.objects.bulk_create(batch)
+            ActivityEntry.objects.bulk_create(
+                [
+                    ActivityEntry(
+                        created_at=r.created_at,
+                        actor=editor,
+                        verb=Verb.STAGE_CHANGE_REQUESTED,
+                        model_id=r.version.model_id,
+                        version=r.version,
+                        from_stage=r.from_stage,
+                        to_stage=r.to_stage,
+                        comment=r.comment,
+                        extra={"change_request": r.pk},
+                    )
+                    for r in batch
+                ]
+            )
+            progress.advance(len(batch))
+        progress.finish()
+        return len(requests)
 
     def _labels(self) -> list[Label]:
         Label.objects.bulk_create([Label(name=name) for name in LABELS], ignore_conflicts=True)
