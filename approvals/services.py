@@ -226,6 +226,7 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
     if approvals >= change_request.required_approvals:
         others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
         _apply(actor=actor, change_request=change_request, version=version, others=others)
+        _notify_requester(change_request, version, actor, comment)
     return change_request
 
 
@@ -241,8 +242,8 @@ def _apply(
         version=version,
         from_stage=from_stage,
         to_stage=change_request.to_stage,
-        comment=change_request.comment,
-        extra={"change_request": change_request.pk},
+        # The request's comment stays on the request's entry: repeated here it would read as the approver's.
+        extra={"change_request": change_request.pk, "requested_by": change_request.requester.get_username()},
     )
     for other in others:
         if other.is_locked:
@@ -262,7 +263,6 @@ def _apply(
     change_request.resolved_by = actor
     change_request.resolved_at = timezone.now()
     change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
-    _notify_requester(change_request, version, actor, change_request.comment)
 
 
 @transaction.atomic

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,20 +57,26 @@ def change_request_create(request: AuthedRequest, slug: str, version: str) -> Ht
         raise PermissionDenied("Only editors and owners of this model can request stage changes.")
     if request.method == "GET":
         to_stage = request.GET.get("to_stage", "")
-        if not request.htmx:
-            return redirect(f"{version_url(model_version)}?to_stage={to_stage}")
-        return render(
-            request,
-            "approvals/partials/_request_panel.html",
-            panels.request_panel(request, model_version, to_stage=to_stage),
+        response = (
+            render(
+                request,
+                "approvals/partials/_request_panel.html",
+                panels.request_panel(request, model_version, to_stage=to_stage),
+            )
+            if request.htmx
+            else redirect(f"{version_url(model_version)}?{urlencode({'to_stage': to_stage})}")
         )
+        patch_vary_headers(response, ["HX-Request"])  # one URL, a panel or a redirect: caches must keep both
+        return response
     form = ChangeRequestForm(request.POST)
     if not form.is_valid():
         to_stage = request.POST.get("to_stage", "")
+        # An unknown stage opens no form to show the field's error in, so the panel says it.
+        error = "Choose one of the stages." if "to_stage" in form.errors else ""
         if request.htmx:
-            context = panels.request_panel(request, model_version, to_stage=to_stage, form=form)
+            context = panels.request_panel(request, model_version, to_stage=to_stage, form=form, error=error)
             return render(request, "approvals/partials/_request_panel.html", context)
-        return render_version_page(request, model_version, to_stage=to_stage, form=form)
+        return render_version_page(request, model_version, to_stage=to_stage, form=form, error=error)
     try:
         services.request_stage_change(actor=request.user, version=model_version, **form.cleaned_data)
     except services.WorkflowError as error:
@@ -86,11 +95,16 @@ def _after_action(request: AuthedRequest, version: ModelVersion, *, notice: str 
 
 
 def _review_action(
-    request: AuthedRequest, pk: int, action: Callable[..., StageChangeRequest], *, allowed: bool, notice: str
+    request: AuthedRequest,
+    pk: int,
+    action: Callable[..., StageChangeRequest],
+    *,
+    may: Callable[[Any, StageChangeRequest, Any], bool],
+    notice: str,
 ) -> HttpResponse:
     change_request = selectors.get_change_request(user=request.user, pk=pk)
     version = change_request.version
-    if not allowed:
+    if not may(request.user, change_request, version.model):
         raise PermissionDenied(_refusal(request, change_request))
     form = ReviewForm(request.POST)
     error = ""
@@ -120,13 +134,16 @@ def _card_update(
         StageChangeRequest.objects.filter(pk=change_request.pk), user=request.user
     ).get()
     model = refreshed.version.model
+    # Cards are swapped by their own id wherever they are, so the page the card is on tells the inbox (cards across
+    # models, no per-model badge) from the model's Pending Approvals tab.
+    in_inbox = urlsplit(request.htmx.current_url_abs_path or "").path == reverse("approvals:inbox")
     context = {
         "change_request": refreshed,
-        "notice": notice,
+        "notice": notice if refreshed.status == "pending" else "",  # a decided card says what happened itself
         "card_error": error,
-        "pending_count": selectors.pending_count_for_model(model=model),
+        "pending_count": None if in_inbox else selectors.pending_count_for_model(model=model),
         "review_form": ReviewForm(),
-        "show_model": request.htmx.target.startswith("inbox-") if request.htmx.target else False,
+        "show_model": in_inbox,
     } | panels.review_actions(request.user, refreshed)
     return render(request, "approvals/partials/_request_card_update.html", context)
 
@@ -134,25 +151,21 @@ def _card_update(
 @login_required
 @require_POST
 def change_request_approve(request: AuthedRequest, pk: int) -> HttpResponse:
-    change_request = selectors.get_change_request(user=request.user, pk=pk)
-    allowed = permissions.can_review(request.user, change_request, change_request.version.model)
-    return _review_action(request, pk, services.approve_change_request, allowed=allowed, notice="Approved.")
+    return _review_action(request, pk, services.approve_change_request, may=permissions.can_review, notice="Approved.")
 
 
 @login_required
 @require_POST
 def change_request_reject(request: AuthedRequest, pk: int) -> HttpResponse:
-    change_request = selectors.get_change_request(user=request.user, pk=pk)
-    allowed = permissions.can_review(request.user, change_request, change_request.version.model)
-    return _review_action(request, pk, services.reject_change_request, allowed=allowed, notice="Rejected.")
+    return _review_action(request, pk, services.reject_change_request, may=permissions.can_review, notice="Rejected.")
 
 
 @login_required
 @require_POST
 def change_request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
-    change_request = selectors.get_change_request(user=request.user, pk=pk)
-    allowed = permissions.can_cancel(request.user, change_request, change_request.version.model)
-    return _review_action(request, pk, services.cancel_change_request, allowed=allowed, notice="Request cancelled.")
+    return _review_action(
+        request, pk, services.cancel_change_request, may=permissions.can_cancel, notice="Request cancelled."
+    )
 
 
 @login_required
@@ -211,6 +224,8 @@ def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
 def model_pending(request: AuthedRequest, slug: str) -> HttpResponse:
     model = catalog_selectors.get_model(user=request.user, slug=slug)
     page = page_of(request, selectors.with_review_details(selectors.pending_for_model(model=model), user=request.user))
+    for change_request in page.object_list:
+        change_request.version.model = model  # the model already checked, whose cached permissions serve every card
     context = model_card_context(request, model, "pending") | {
         "page": page,
         "cards": [(r, panels.review_actions(request.user, r)) for r in page.object_list],

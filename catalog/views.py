@@ -272,7 +272,12 @@ def version_url(version: ModelVersion) -> str:
 
 
 def render_version_page(
-    request: AuthedRequest, version: ModelVersion, *, to_stage: str = "", form: ChangeRequestForm | None = None
+    request: AuthedRequest,
+    version: ModelVersion,
+    *,
+    to_stage: str = "",
+    form: ChangeRequestForm | None = None,
+    error: str = "",
 ) -> HttpResponse:
     """The version page; to_stage opens the request panel for that stage (how it works without JavaScript)."""
     model = version.model
@@ -286,7 +291,7 @@ def render_version_page(
     }
     if request.htmx and not request.htmx.history_restore_request:  # a page of the feed: nothing else is drawn
         return render_page(request, "catalog/version_detail.html", context, partial="activity-feed")
-    context |= panels.request_panel(request, version, to_stage=to_stage, form=form)
+    context |= panels.request_panel(request, version, to_stage=to_stage, form=form, error=error)
     context["redacted"] = version.lock_level == LockLevel.REDACT and not permissions.can_see_redacted(
         request.user, model
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.timesince import timesince
 
 from catalog.models import Stage, skipped_stages
@@ -35,7 +36,18 @@ def skipped_to(from_stage: str, to_stage: str) -> list[str]:
 @register.filter
 def ago(value: datetime | None) -> str:
     """ "3 weeks ago": the largest unit only, for tight columns (the full time goes in a title)."""
-    return f"{timesince(value, depth=1)} ago" if value else ""
+    if not value:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"
+
+
+@register.filter
+def and_list(items: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    items = [str(item) for item in items]
+    return " and ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 @register.filter
