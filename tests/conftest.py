@@ -113,3 +113,14 @@ def set_stage(version: Any, stage: Stage) -> None:
     with transaction.atomic():
         locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
         apply_stage_change(version=locked, to_stage=stage)
+
+
+# A second editor and a second reviewer, for requests that need two approvals and for "someone else" cases.
+@pytest.fixture
+def editor2(model: RegisteredModel, owner: Any) -> Any:
+    return _with_role(model, owner, "editor2", Role.EDITOR)
+
+
+@pytest.fixture
+def reviewer2(model: RegisteredModel, owner: Any) -> Any:
+    return _with_role(model, owner, "reviewer2", Role.REVIEWER)

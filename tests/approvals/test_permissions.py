@@ -1,0 +1,183 @@
+"""Who may request, review, cancel, lock and set the approval policy: each persona, directly and via a group."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from approvals import permissions
+from approvals.models import StageChangeRequest
+from catalog.models import LOCK_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage
+from catalog.permissions import Role
+from catalog.services import add_collaborator
+from tests.factories import GroupFactory, UserFactory
+
+PERSONAS = ["owner", "editor", "editor2", "reviewer", "viewer", "outsider", "anonymous", "inactive_reviewer"]
+
+
+@pytest.fixture
+def people(
+    owner: Any, editor: Any, editor2: Any, reviewer: Any, viewer: Any, outsider: Any, model: RegisteredModel
+) -> dict[str, Any]:
+    inactive = UserFactory.create(username="retired")
+    add_collaborator(actor=owner, model=model, user=inactive, role=Role.REVIEWER)
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    return {
+        "owner": owner,
+        "editor": editor,
+        "editor2": editor2,
+        "reviewer": reviewer,
+        "viewer": viewer,
+        "outsider": outsider,
+        "anonymous": AnonymousUser(),
+        "inactive_reviewer": inactive,
+    }
+
+
+def _fresh(model: RegisteredModel) -> RegisteredModel:
+    """A new instance, so that the per-instance permission cache starts empty."""
+    return RegisteredModel.objects.get(pk=model.pk)
+
+
+def _request_by(version: ModelVersion, requester: Any) -> StageChangeRequest:
+    return StageChangeRequest.objects.create(
+        version=version,
+        requester=requester,
+        from_stage=Stage.UNASSIGNED,
+        to_stage=Stage.DEVELOPMENT,
+        created_at=timezone.now(),
+        required_approvals=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("owner", True),
+        ("editor", True),
+        ("editor2", True),
+        ("reviewer", False),
+        ("viewer", False),
+        ("outsider", False),
+        ("anonymous", False),
+        ("inactive_reviewer", False),
+    ],
+)
+def test_can_request(people: dict[str, Any], model: RegisteredModel, persona: str, expected: bool) -> None:
+    assert permissions.can_request(people[persona], _fresh(model)) is expected
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("owner", True),
+        ("editor", False),
+        ("editor2", False),
+        ("reviewer", True),
+        ("viewer", False),
+        ("outsider", False),
+        ("anonymous", False),
+        ("inactive_reviewer", False),
+    ],
+)
+def test_can_review_model(people: dict[str, Any], model: RegisteredModel, persona: str, expected: bool) -> None:
+    assert permissions.can_review_model(people[persona], _fresh(model)) is expected
+
+
+@pytest.mark.parametrize(
+    ("requester", "reviewers"),
+    [("editor", {"owner", "reviewer"}), ("owner", {"reviewer"})],
+)
+def test_can_review_excludes_the_requester(
+    people: dict[str, Any], version: ModelVersion, requester: str, reviewers: set[str]
+) -> None:
+    change_request = _request_by(version, people[requester])
+    model = _fresh(version.model)
+
+    allowed = {name for name in PERSONAS if permissions.can_review(people[name], change_request, model)}
+
+    assert allowed == reviewers
+
+
+@pytest.mark.parametrize(
+    ("requester", "cancellers"),
+    [("editor", {"editor", "owner"}), ("editor2", {"editor2", "owner"}), ("owner", {"owner"})],
+)
+def test_can_cancel_is_the_requester_or_an_owner(
+    people: dict[str, Any], version: ModelVersion, requester: str, cancellers: set[str]
+) -> None:
+    change_request = _request_by(version, people[requester])
+    model = _fresh(version.model)
+
+    allowed = {name for name in PERSONAS if permissions.can_cancel(people[name], change_request, model)}
+
+    assert allowed == cancellers
+
+
+LOCK_MOVES = list(itertools.product(LOCK_ORDER, repeat=2))
+
+
+def _lock_id(move: tuple[LockLevel, ...]) -> str:
+    return f"{move[0].value}_to_{move[1].value}"
+
+
+@pytest.mark.parametrize("move", LOCK_MOVES, ids=[_lock_id(m) for m in LOCK_MOVES])
+def test_can_set_lock_level_editors_raise_and_owners_also_lower(
+    people: dict[str, Any], model: RegisteredModel, move: tuple[LockLevel, LockLevel]
+) -> None:
+    current, new = move
+    raises_or_keeps = LOCK_ORDER.index(new) >= LOCK_ORDER.index(current)
+    expected = {"owner"} | ({"editor", "editor2"} if raises_or_keeps else set())
+    fresh = _fresh(model)
+
+    allowed = {
+        name for name in PERSONAS if permissions.can_set_lock_level(people[name], fresh, current=current, new=new)
+    }
+
+    assert allowed == expected
+
+
+def test_can_set_policy_is_for_owners_only(people: dict[str, Any], model: RegisteredModel) -> None:
+    fresh = _fresh(model)
+
+    assert {name for name in PERSONAS if permissions.can_set_policy(people[name], fresh)} == {"owner"}
+
+
+def test_a_group_role_counts_like_a_direct_one(owner: Any, model: RegisteredModel, version: ModelVersion) -> None:
+    reviewers, editors = GroupFactory.create(name="reviewers"), GroupFactory.create(name="editors")
+    gina, ed = UserFactory.create(username="gina"), UserFactory.create(username="ed")
+    gina.groups.add(reviewers)
+    ed.groups.add(editors)
+    add_collaborator(actor=owner, model=model, group=reviewers, role=Role.REVIEWER)
+    add_collaborator(actor=owner, model=model, group=editors, role=Role.EDITOR)
+    change_request = _request_by(version, ed)
+    fresh = _fresh(model)
+
+    assert permissions.can_review(gina, change_request, fresh)
+    assert not permissions.can_request(gina, fresh)
+    assert permissions.can_request(ed, fresh)
+    assert not permissions.can_review(ed, change_request, fresh)
+    assert permissions.can_cancel(ed, change_request, fresh)
+    assert not permissions.can_cancel(gina, change_request, fresh)
+    assert permissions.can_set_lock_level(ed, fresh, current=LockLevel.OPEN, new=LockLevel.CLOSED)
+    assert not permissions.can_set_lock_level(ed, fresh, current=LockLevel.CLOSED, new=LockLevel.OPEN)
+    assert not permissions.can_set_lock_level(gina, fresh, current=LockLevel.OPEN, new=LockLevel.CLOSED)
+    assert not permissions.can_set_policy(ed, fresh)
+
+
+def test_a_superuser_may_do_everything_but_review_their_own_request(version: ModelVersion) -> None:
+    root = UserFactory.create(username="root", is_superuser=True)
+    own = _request_by(version, root)
+    model = _fresh(version.model)
+
+    assert permissions.can_request(root, model)
+    assert permissions.can_review_model(root, model)
+    assert not permissions.can_review(root, own, model)
+    assert permissions.can_cancel(root, own, model)
+    assert permissions.can_set_lock_level(root, model, current=LockLevel.REDACT, new=LockLevel.OPEN)
+    assert permissions.can_set_policy(root, model)
