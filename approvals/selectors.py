@@ -59,11 +59,11 @@ def pending_count_for_model(*, model: RegisteredModel) -> int:
     return pending_for_model(model=model).count()
 
 
-def inbox(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
+def inbox(*, user: AnyUser, correlated: bool = False) -> QuerySet[StageChangeRequest]:
     """Pending requests user may review (not their own), oldest first."""
     # EXISTS per request, as in catalog.selectors.visible_versions: walk the pending index, stop at the page size.
     reviewable = RegisteredModel.objects.filter(
-        catalog_permissions.reviewable_models_filter(user), pk=OuterRef("version__model_id")
+        catalog_permissions.reviewable_models_filter(user, correlated=correlated), pk=OuterRef("version__model_id")
     )
     return (
         StageChangeRequest.objects.filter(Exists(reviewable), status=Status.PENDING)
@@ -81,7 +81,7 @@ def inbox_count(*, user: AnyUser) -> int:
         return 0
     reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
     # Counting stops at the cap, so the badge on every page costs the same whatever the backlog.
-    return inbox(user=user).exclude(Exists(reviewed))[:INBOX_COUNT_CAP].count()
+    return inbox(user=user, correlated=True).exclude(Exists(reviewed))[:INBOX_COUNT_CAP].count()
 
 
 def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:

@@ -6,6 +6,7 @@ from typing import Any, TypeGuard, cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
+from django.db.models import Exists, OuterRef
 from guardian.core import ObjectPermissionChecker
 
 from catalog.models import (
@@ -123,15 +124,29 @@ def can_see_redacted(user: AnyUser, model: RegisteredModel) -> bool:
     return can_manage_model(user, model)
 
 
-def reviewable_models_filter(user: AnyUser) -> models.Q:
-    """A filter on RegisteredModel matching the models whose stage changes user may review."""
+def _holds(user: User, codename: str, *, correlated: bool) -> models.Q:
+    """A filter on RegisteredModel: user holds codename on the model, directly or through a group.
+
+    Two forms, for two shapes of query. An IN list is built once per query from the user's grants, which suits
+    counts and scans over every model. A correlated EXISTS probes the grants' unique (user or group, permission,
+    object) index per row, which suits a query that stops after a few rows, whatever the number of grants.
+    """
+    direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission__codename=codename)
+    via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission__codename=codename)
+    if correlated:
+        return models.Q(Exists(direct.filter(content_object_id=OuterRef("pk")))) | models.Q(
+            Exists(via_group.filter(content_object_id=OuterRef("pk")))
+        )
+    return models.Q(pk__in=direct.values("content_object_id")) | models.Q(pk__in=via_group.values("content_object_id"))
+
+
+def reviewable_models_filter(user: AnyUser, *, correlated: bool = False) -> models.Q:
+    """A filter on RegisteredModel matching the models whose stage changes user may review (see _holds)."""
     if not _is_active_user(user):
         return models.Q(pk__in=[])
     if user.is_superuser:
         return models.Q()
-    direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission__codename=REVIEW)
-    via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission__codename=REVIEW)
-    return models.Q(pk__in=direct.values("content_object_id")) | models.Q(pk__in=via_group.values("content_object_id"))
+    return _holds(user, REVIEW, correlated=correlated)
 
 
 def viewable_models_filter(user: AnyUser) -> models.Q:
@@ -140,10 +155,4 @@ def viewable_models_filter(user: AnyUser) -> models.Q:
         return models.Q(pk__in=[])
     if user.is_superuser:
         return models.Q()
-    direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission__codename=VIEW)
-    via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission__codename=VIEW)
-    return (
-        models.Q(visibility=Visibility.ORGANIZATION)
-        | models.Q(pk__in=direct.values("content_object_id"))
-        | models.Q(pk__in=via_group.values("content_object_id"))
-    )
+    return models.Q(visibility=Visibility.ORGANIZATION) | _holds(user, VIEW, correlated=False)
