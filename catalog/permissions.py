@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard, cast
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from guardian.core import ObjectPermissionChecker
 
 from catalog.models import (
@@ -134,6 +134,13 @@ def _holds(user: User, codename: str, *, correlated: bool) -> models.Q:
     direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission__codename=codename)
     via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission__codename=codename)
     if correlated:
+        # The permission's id from a one-off subquery: joined by codename instead, SQLite walks all of the user's
+        # grants for every row rather than probing the index on (user, permission, object).
+        permission = Subquery(
+            Permission.objects.filter(content_type__app_label="catalog", codename=codename).values("pk")[:1]
+        )
+        direct = RegisteredModelUserObjectPermission.objects.filter(user=user, permission_id=permission)
+        via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, permission_id=permission)
         return models.Q(Exists(direct.filter(content_object_id=OuterRef("pk")))) | models.Q(
             Exists(via_group.filter(content_object_id=OuterRef("pk")))
         )
