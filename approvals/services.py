@@ -94,6 +94,30 @@ def _notify_requester(change_request: StageChangeRequest, version: ModelVersion,
     transaction.on_commit(lambda: _send(subject, body, [requester.email]))
 
 
+def _resolve(change_request: StageChangeRequest, status: Status, actor: User) -> None:
+    """End a pending request with status, by actor, now."""
+    change_request.status = status
+    change_request.resolved_by = actor
+    change_request.resolved_at = timezone.now()
+    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
+
+
+def _log_request_event(
+    actor: User, verb: Verb, change_request: StageChangeRequest, version: ModelVersion, comment: str
+) -> None:
+    """The activity entry of something done to a request: requested, approved, rejected or cancelled."""
+    record_activity(
+        actor=actor,
+        verb=verb,
+        model=version.model,
+        version=version,
+        from_stage=change_request.from_stage,
+        to_stage=change_request.to_stage,
+        comment=comment,
+        extra={"change_request": change_request.pk},
+    )
+
+
 def _refuse_unless_pending(change_request: StageChangeRequest) -> None:
     if change_request.status == Status.PENDING:
         return
@@ -211,17 +235,7 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
         comment=comment,
         created_at=timezone.now(),
     )
-    model = version.model
-    record_activity(
-        actor=actor,
-        verb=Verb.STAGE_CHANGE_APPROVED,
-        model=model,
-        version=version,
-        from_stage=change_request.from_stage,
-        to_stage=change_request.to_stage,
-        comment=comment,
-        extra={"change_request": change_request.pk},
-    )
+    _log_request_event(actor, Verb.STAGE_CHANGE_APPROVED, change_request, version, comment)
     approvals = change_request.reviews.filter(decision=Decision.APPROVE).count()
     if approvals >= change_request.required_approvals:
         others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
@@ -259,34 +273,22 @@ def _apply(
             comment=f"Archived because {version.name} moved to {_label(change_request.to_stage)}.",
             extra={"change_request": change_request.pk, "caused_by": change_request.pk},
         )
-    change_request.status = Status.APPROVED
-    change_request.resolved_by = actor
-    change_request.resolved_at = timezone.now()
-    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
+    _resolve(change_request, Status.APPROVED, actor)
 
 
 @transaction.atomic
 def reject_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Record actor's rejection, which ends the request. Raises PermissionDenied, WorkflowError."""
     change_request, version, comment = _lock_for_review(actor, change_request, comment)
-    now = timezone.now()
     Review.objects.create(
-        change_request=change_request, reviewer=actor, decision=Decision.REJECT, comment=comment, created_at=now
-    )
-    change_request.status = Status.REJECTED
-    change_request.resolved_by = actor
-    change_request.resolved_at = now
-    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
-    record_activity(
-        actor=actor,
-        verb=Verb.STAGE_CHANGE_REJECTED,
-        model=version.model,
-        version=version,
-        from_stage=change_request.from_stage,
-        to_stage=change_request.to_stage,
+        change_request=change_request,
+        reviewer=actor,
+        decision=Decision.REJECT,
         comment=comment,
-        extra={"change_request": change_request.pk},
+        created_at=timezone.now(),
     )
+    _resolve(change_request, Status.REJECTED, actor)
+    _log_request_event(actor, Verb.STAGE_CHANGE_REJECTED, change_request, version, comment)
     _notify_requester(change_request, version, actor, comment)
     return change_request
 
@@ -304,20 +306,8 @@ def cancel_change_request(*, actor: User, change_request: StageChangeRequest, co
     if not permissions.can_cancel(actor, change_request, version.model):
         raise PermissionDenied("Only the requester or an owner of this model can cancel this request.")
     _refuse_unless_pending(change_request)
-    change_request.status = Status.CANCELLED
-    change_request.resolved_by = actor
-    change_request.resolved_at = timezone.now()
-    change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
-    record_activity(
-        actor=actor,
-        verb=Verb.STAGE_CHANGE_CANCELLED,
-        model=version.model,
-        version=version,
-        from_stage=change_request.from_stage,
-        to_stage=change_request.to_stage,
-        comment=comment,
-        extra={"change_request": change_request.pk},
-    )
+    _resolve(change_request, Status.CANCELLED, actor)
+    _log_request_event(actor, Verb.STAGE_CHANGE_CANCELLED, change_request, version, comment)
     return change_request
 
 

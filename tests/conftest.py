@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -124,3 +126,26 @@ def editor2(model: RegisteredModel, owner: Any) -> Any:
 @pytest.fixture
 def reviewer2(model: RegisteredModel, owner: Any) -> Any:
     return _with_role(model, owner, "reviewer2", Role.REVIEWER)
+
+
+def race(*actions: Callable[[], Any]) -> list[Any]:
+    """Run the actions at once in threads (on PostgreSQL); return each one's result or the exception it raised."""
+    barrier = threading.Barrier(len(actions))
+    results: list[Any] = [None] * len(actions)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = actions[i]()
+        except Exception as error:
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
+    return results

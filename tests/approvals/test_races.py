@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from activity.models import ActivityEntry, Verb
 from approvals.models import Review, StageChangeRequest, Status
@@ -23,33 +20,10 @@ from approvals.services import (
 from catalog.models import STAGE_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage, stage_count_field
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import set_stage
+from tests.conftest import race, set_stage
 from tests.factories import UserFactory, VersionFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions at once in threads; return each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = actions[i]()
-        except Exception as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return results
 
 
 def _outcomes(results: list[Any]) -> list[str]:
@@ -87,7 +61,7 @@ def test_two_reviewers_approving_at_once_apply_the_change_once(
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=change_request),
         lambda: approve_change_request(actor=reviewer2, change_request=change_request),
     )
@@ -117,7 +91,7 @@ def test_approve_racing_cancel_lets_exactly_one_win(
         if round_ % 2:
             actions.reverse()  # start the canceller first in half of the rounds, so either side gets to win
 
-        results = _race(*actions)
+        results = race(*actions)
 
         assert _outcomes(results) == ["StageChangeRequest", "WorkflowError"]
         change_request.refresh_from_db()
@@ -144,7 +118,7 @@ def test_approve_racing_reject_lets_exactly_one_win(
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=change_request),
         lambda: reject_change_request(actor=reviewer2, change_request=change_request),
     )
@@ -169,7 +143,7 @@ def test_approve_racing_a_lock_either_applies_before_the_lock_or_stays_pending(
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=change_request),
         lambda: set_lock_level(actor=editor2, version=version, lock_level=LockLevel.CLOSED),
     )
@@ -197,7 +171,7 @@ def test_twenty_editors_requesting_at_once_open_exactly_one_request(
         add_collaborator(actor=owner, model=model, user=user, role=Role.EDITOR)
     targets = [Stage.DEVELOPMENT, Stage.STAGING, Stage.PRODUCTION, Stage.ARCHIVED]
 
-    results = _race(
+    results = race(
         *[
             (lambda user=user, to=targets[i % 4]: request_stage_change(actor=user, version=version, to_stage=to))
             for i, user in enumerate(editors)
@@ -225,7 +199,7 @@ def test_three_reviewers_racing_on_two_required_approvals_apply_the_change_once(
     set_approval_policy(actor=owner, model=version.model, required_approvals=2)
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.STAGING)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=change_request),
         lambda: approve_change_request(actor=reviewer2, change_request=change_request),
         lambda: approve_change_request(actor=owner, change_request=change_request),
@@ -256,7 +230,7 @@ def test_two_archiving_promotions_at_once_leave_one_version_in_production(
     promote_first = request_stage_change(actor=editor, version=first, to_stage=Stage.PRODUCTION, archive_others=True)
     promote_second = request_stage_change(actor=editor2, version=second, to_stage=Stage.PRODUCTION, archive_others=True)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=promote_first),
         lambda: approve_change_request(actor=reviewer2, change_request=promote_second),
     )
@@ -280,7 +254,7 @@ def test_two_promotions_archiving_each_others_version_neither_deadlock_nor_both_
     promote = request_stage_change(actor=editor, version=up, to_stage=Stage.PRODUCTION, archive_others=True)
     demote = request_stage_change(actor=editor2, version=down, to_stage=Stage.STAGING, archive_others=True)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=promote),
         lambda: approve_change_request(actor=reviewer2, change_request=demote),
     )
@@ -309,7 +283,7 @@ def test_an_archiving_promotion_racing_a_lock_on_the_version_it_archives(
     set_stage(candidate, Stage.STAGING)
     promote = request_stage_change(actor=editor, version=candidate, to_stage=Stage.PRODUCTION, archive_others=True)
 
-    results = _race(
+    results = race(
         lambda: approve_change_request(actor=reviewer, change_request=promote),
         lambda: set_lock_level(actor=editor2, version=current, lock_level=LockLevel.CLOSED),
     )

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.utils import timezone
 
 from activity.models import ActivityEntry, Verb
@@ -39,6 +36,7 @@ from catalog.services import (
     register_version,
     remove_collaborator,
 )
+from tests.conftest import race
 from tests.factories import GroupFactory, ModelFactory, UserFactory
 
 LONG_AGO = timezone.make_aware(datetime.datetime(2020, 1, 1))
@@ -790,34 +788,12 @@ def test_recount_stage_counts_repairs_drifted_counts(owner: Any, model: Register
 # Races: real threads on PostgreSQL, where select_for_update and unique indexes block.
 
 
-def _race(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions at once in threads; return each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = actions[i]()
-        except Exception as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_registrations_of_one_name_register_it_once() -> None:
     alice, bob = UserFactory.create(username="alice"), UserFactory.create(username="bob")
 
-    results = _race(
+    results = race(
         lambda: register_model(actor=alice, name="Race"),
         lambda: register_model(actor=bob, name="race"),
     )
@@ -835,7 +811,7 @@ def test_racing_registrations_of_one_version_name_register_it_once() -> None:
     model = ModelFactory.create(owner=alice, name="Race")
     add_collaborator(actor=alice, model=model, user=bob, role=Role.EDITOR)
 
-    results = _race(
+    results = race(
         lambda: register_version(actor=alice, model=RegisteredModel.objects.get(pk=model.pk), name="v1"),
         lambda: register_version(actor=bob, model=RegisteredModel.objects.get(pk=model.pk), name="v1"),
     )
