@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Page
 from django.http import HttpRequest
 
-from activity.selectors import activity_page
 from approvals import permissions, selectors
 from approvals.forms import ChangeRequestForm, LockForm, ReviewForm
 from approvals.models import StageChangeRequest
@@ -87,7 +85,3 @@ def _lock_choices(user: AnyUser, version: ModelVersion) -> list[tuple[str, str]]
         if level != version.lock_level
         and permissions.can_set_lock_level(user, version.model, current=version.lock_level, new=level)
     ]
-
-
-def version_feed(request: HttpRequest, version: ModelVersion) -> Page[Any]:
-    return activity_page(request=request, model=version.model, version=version)

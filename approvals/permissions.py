@@ -30,9 +30,14 @@ def can_cancel(user: AnyUser, change_request: StageChangeRequest, model: Registe
     return user.pk == change_request.requester_id or catalog_permissions.can_manage_model(user, model)
 
 
+def lowers_lock(*, current: str, new: str) -> bool:
+    """Whether moving from lock level current to new loosens the lock."""
+    return LOCK_ORDER.index(LockLevel(new)) < LOCK_ORDER.index(LockLevel(current))
+
+
 def can_set_lock_level(user: AnyUser, model: RegisteredModel, *, current: str, new: str) -> bool:
     """Editors may raise a version's lock level (Open → Closed → Redact); only Owners may lower it."""
-    if LOCK_ORDER.index(LockLevel(new)) < LOCK_ORDER.index(LockLevel(current)):
+    if lowers_lock(current=current, new=new):
         return catalog_permissions.can_manage_model(user, model)
     return catalog_permissions.can_edit_model(user, model)
 

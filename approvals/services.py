@@ -28,7 +28,7 @@ from catalog.models import (
     Stage,
     skipped_stages,
 )
-from catalog.permissions import REVIEW
+from catalog.permissions import REVIEW, can_edit_model
 from catalog.services import apply_stage_change
 
 logger = logging.getLogger(__name__)
@@ -320,10 +320,10 @@ def set_lock_level(*, actor: User, version: ModelVersion, lock_level: str, comme
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     current = version.lock_level
     if not permissions.can_set_lock_level(actor, version.model, current=current, new=lock_level):
+        owners_only = permissions.lowers_lock(current=current, new=lock_level) and can_edit_model(actor, version.model)
         raise PermissionDenied(
             "Only owners of this model can lower a lock level."
-            if lock_level != current
-            and permissions.can_set_lock_level(actor, version.model, current=lock_level, new=current)
+            if owners_only
             else "Only editors and owners of this model can lock its versions."
         )
     if lock_level == current:

@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from activity.selectors import activity_page
 from approvals import panels, permissions, selectors, services
 from approvals.filters import InboxFilter
 from approvals.forms import ChangeRequestForm, LockForm, PolicyForm, ReviewForm
@@ -42,7 +43,7 @@ def _version_update(
     version.model = catalog_selectors.get_model(user=request.user, slug=version.model.slug)
     context = panels.request_panel(request, version, error=error) | {
         "notice": notice,
-        "page": panels.version_feed(request, version),
+        "page": activity_page(request=request, model=version.model, version=version),
         "current_version": version,
         "target": "activity-feed",
     }

@@ -285,7 +285,7 @@ def render_version_page(
         "model": model,
         "version": version,
         "nav": "catalog",
-        "page": panels.version_feed(request, version),
+        "page": activity_page(request=request, model=model, version=version),
         "current_version": version,
         "target": "activity-feed",
     }
