@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from catalog.models import ModelVersion, RegisteredModel, Stage
 
+MAX_COMMENT = 5_000
+
 
 class Verb(models.TextChoices):
     MODEL_REGISTERED = "model_registered", "registered the model"
@@ -25,6 +27,33 @@ class Verb(models.TextChoices):
     STAGE_CHANGED = "stage_changed", "changed the stage"
     LOCK_CHANGED = "lock_changed", "changed the lock level"
     POLICY_CHANGED = "policy_changed", "changed the approval policy"
+    COMMENTED = "commented", "commented"
+
+
+# Kinds of event grouped for the activity page's filter, in the order a reader scans them.
+VERB_GROUPS: list[tuple[str, list[Verb]]] = [
+    (
+        "Stage changes",
+        [
+            Verb.STAGE_CHANGE_REQUESTED,
+            Verb.STAGE_CHANGE_APPROVED,
+            Verb.STAGE_CHANGE_REJECTED,
+            Verb.STAGE_CHANGE_CANCELLED,
+            Verb.STAGE_CHANGED,
+        ],
+    ),
+    ("Versions", [Verb.VERSION_REGISTERED, Verb.VERSION_EDITED, Verb.LOCK_CHANGED, Verb.COMMENTED]),
+    (
+        "Models",
+        [
+            Verb.MODEL_REGISTERED,
+            Verb.MODEL_EDITED,
+            Verb.COLLABORATOR_ADDED,
+            Verb.COLLABORATOR_REMOVED,
+            Verb.POLICY_CHANGED,
+        ],
+    ),
+]
 
 
 class AppendOnlyError(Exception):
@@ -41,10 +70,14 @@ class ActivityEntryQuerySet(models.QuerySet["ActivityEntry"]):
 
 class ActivityEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # PROTECT: deleting a user or a model that has history is refused, so no entry loses its actor or subject.
+    # The composite indexes below lead with each of these columns, so the foreign keys need none of their own.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     verb = models.CharField(max_length=40, choices=Verb.choices)
-    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="activity")
-    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="activity")
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="activity", db_index=False)
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="activity", db_index=False
+    )
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     comment = models.TextField(blank=True)
@@ -62,6 +95,22 @@ class ActivityEntry(models.Model):
             models.Index(fields=["model", "-created_at", "-id"], name="activity_model_time_idx"),
             models.Index(fields=["version", "-created_at", "-id"], name="activity_version_time_idx"),
             models.Index(fields=["-created_at", "-id"], name="activity_time_idx"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="activity_actor_time_idx"),
+            models.Index(fields=["verb", "-created_at", "-id"], name="activity_verb_time_idx"),
+            models.Index(fields=["to_stage", "-created_at", "-id"], name="activity_stage_time_idx"),
+            # Stage timelines and "as of" answers read only a version's stage changes.
+            models.Index(
+                fields=["version", "-created_at", "-id"],
+                condition=models.Q(verb="stage_changed"),
+                name="activity_version_moves_idx",
+            ),
+            # The home chart reads only moves into or out of Production.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(verb="stage_changed")
+                & (models.Q(to_stage="production") | models.Q(from_stage="production")),
+                name="activity_production_moves_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,21 +1,316 @@
-"""Reads of the activity log."""
+"""Reads of the activity log, always limited to the models the user may view, and the history derived from it."""
 
 from __future__ import annotations
 
-from django.core.paginator import Page, Paginator
-from django.http import HttpRequest
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from activity.models import ActivityEntry
-from catalog.models import ModelVersion, RegisteredModel
+from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
 
+from activity.filters import ActivityFilter
+from activity.keyset import Cursor, KeysetPage, keyset_page
+from activity.models import ActivityEntry, Verb
+from catalog import permissions
+from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
+from catalog.permissions import AnyUser
+
+ACTIVITY_PAGE_SIZE = 25
 FEED_PAGE_SIZE = 20
+EXPORT_CHUNK = 2_000
+TIMELINE_MAX_MOVES = 500
+AS_OF_SHOWN_PER_STAGE = 50
+
+
+def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
+    """Entries of the models user may view."""
+    viewable = permissions.viewable_models_filter(user)
+    if not viewable:  # a superuser: every entry
+        return ActivityEntry.objects.all()
+    # A correlated EXISTS, as for versions: the database walks a (…, time) index newest first and stops after a page,
+    # checking each entry's model by primary key, instead of first collecting every viewable model.
+    return ActivityEntry.objects.filter(Exists(RegisteredModel.objects.filter(viewable, pk=OuterRef("model_id"))))
+
+
+def _for_display(entries: QuerySet[ActivityEntry]) -> QuerySet[ActivityEntry]:
+    return entries.select_related("actor", "model", "version")
+
+
+@dataclass
+class ActivitySearch:
+    filter: ActivityFilter
+    page: KeysetPage[ActivityEntry]
+
+
+def search_activity(
+    *, user: AnyUser, params: QueryDict, model: RegisteredModel | None = None, size: int = ACTIVITY_PAGE_SIZE
+) -> ActivitySearch:
+    """A page of the entries user may view (of model, when given) that match params' filters, newest first."""
+    entries = ActivityEntry.objects.filter(model=model) if model is not None else visible_entries(user=user)
+    activity_filter = ActivityFilter(params or None, queryset=entries, fixed_model=model)
+    if activity_filter.is_bound and not activity_filter.is_valid():  # the form shows why; nothing is listed
+        return ActivitySearch(activity_filter, KeysetPage([], params=params))
+    return ActivitySearch(activity_filter, keyset_page(_for_display(activity_filter.qs), params, size=size))
 
 
 def activity_page(
     *, request: HttpRequest, model: RegisteredModel, version: ModelVersion | None = None
-) -> Page[ActivityEntry]:
+) -> KeysetPage[ActivityEntry]:
     """A page of a model's (or one version's) activity, newest first; the caller has checked view access."""
-    entries = ActivityEntry.objects.filter(model=model).select_related("actor", "version")
+    entries = ActivityEntry.objects.filter(model=model)
     if version is not None:
         entries = entries.filter(version=version)
-    return Paginator(entries.order_by("-created_at", "-id"), FEED_PAGE_SIZE).get_page(request.GET.get("page"))
+    return keyset_page(_for_display(entries), request.GET, size=FEED_PAGE_SIZE)
+
+
+def export_entries(*, user: AnyUser, params: QueryDict) -> Iterator[dict[str, Any]] | None:
+    """Every entry user may view that matches params' filters, newest first, as rows read a chunk at a time.
+
+    None when the filters are invalid. Each chunk is one keyset query, so memory stays flat and no cursor or
+    transaction is held open while the client reads.
+    """
+    activity_filter = ActivityFilter(params or None, queryset=visible_entries(user=user))
+    if activity_filter.is_bound and not activity_filter.is_valid():
+        return None
+    columns = (
+        "pk",
+        "created_at",
+        "actor__username",
+        "verb",
+        "model__slug",
+        "model__name",
+        "version__name",
+        "from_stage",
+        "to_stage",
+        "comment",
+        "extra",
+    )
+    rows = activity_filter.qs.order_by("-created_at", "-pk").values(*columns)
+
+    def chunks() -> Iterator[dict[str, Any]]:
+        cursor: Cursor | None = None
+        while True:
+            page = rows
+            if cursor is not None:
+                page = page.filter(
+                    Q(created_at__lte=cursor.created_at) & (Q(created_at__lt=cursor.created_at) | Q(pk__lt=cursor.pk))
+                )
+            chunk = list(page[:EXPORT_CHUNK])
+            yield from chunk
+            if len(chunk) < EXPORT_CHUNK:
+                return
+            cursor = Cursor(created_at=chunk[-1]["created_at"], pk=chunk[-1]["pk"])
+
+    return chunks()
+
+
+# Stage timeline of a version -------------------------------------------------------------------------------------
+
+
+@dataclass
+class StagePeriod:
+    stage: Stage
+    start: datetime
+    end: datetime | None  # None: the stage it is in now
+    moved_by: str = ""  # who made the move into this stage (the deciding approver); empty for the first period
+    approvers: list[str] = field(default_factory=list)
+    requested_by: str = ""
+    note: str = ""  # e.g. why it was archived
+    offset: float = 0.0  # where its bar starts, in percent of the timeline
+    width: float = 0.0
+
+    def duration(self, now: datetime) -> timedelta:
+        return (self.end or now) - self.start
+
+
+@dataclass
+class Timeline:
+    periods: list[StagePeriod]
+    start: datetime
+    now: datetime
+    truncated: bool  # the earliest moves are left out: more than TIMELINE_MAX_MOVES
+
+
+def stage_timeline(*, version: ModelVersion, now: datetime | None = None) -> Timeline:
+    """Each stage version was in, from when to when, and who moved and approved it, from the log (two queries)."""
+    now = now or timezone.now()
+    latest = list(
+        ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGED)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[: TIMELINE_MAX_MOVES + 1]
+    )
+    truncated = len(latest) > TIMELINE_MAX_MOVES
+    # With more moves than are drawn, the oldest one fetched only opens the first period drawn.
+    anchor = latest.pop() if truncated else None
+    moves = latest[::-1]
+    request_ids = {m.extra.get("change_request") for m in moves if m.extra.get("change_request")}
+    approvers: dict[int, list[str]] = {}
+    if request_ids:
+        approvals = (
+            ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGE_APPROVED)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        )
+        for approval in approvals:
+            request_id = approval.extra.get("change_request")
+            if request_id in request_ids:
+                approvers.setdefault(request_id, []).append(approval.actor.get_username())
+    if anchor is not None:
+        first_stage, start = Stage(anchor.to_stage), anchor.created_at
+    else:
+        first_stage = Stage(moves[0].from_stage) if moves and moves[0].from_stage else Stage(version.stage)
+        start = min(version.created_at, moves[0].created_at) if moves else version.created_at
+    periods = [StagePeriod(stage=first_stage, start=start, end=None)]
+    for move in moves:
+        periods[-1].end = move.created_at
+        caused = move.extra.get("caused_by")
+        periods.append(
+            StagePeriod(
+                stage=Stage(move.to_stage),
+                start=move.created_at,
+                end=None,
+                moved_by=move.actor.get_username(),
+                approvers=[] if caused else approvers.get(move.extra.get("change_request"), []),
+                requested_by=move.extra.get("requested_by", ""),
+                note=move.comment if caused else "",
+            )
+        )
+    _lay_out(periods, start, now)
+    return Timeline(periods=periods, start=start, now=now, truncated=truncated)
+
+
+def _lay_out(periods: list[StagePeriod], start: datetime, now: datetime, minimum: float = 0.6) -> None:
+    """Give each period a bar proportional to its length, at least minimum percent wide so every stage shows."""
+    total = max((now - start).total_seconds(), 1.0)
+    raw = [max(p.duration(now).total_seconds() / total * 100, minimum) for p in periods]
+    scale = 100 / sum(raw)
+    offset = 0.0
+    for period, width in zip(periods, raw, strict=True):
+        period.offset, period.width = offset, width * scale
+        offset += period.width
+
+
+# "What was in each stage at a given moment" ----------------------------------------------------------------------
+
+
+@dataclass
+class StageAsOf:
+    stage: Stage
+    count: int
+    versions: list[ModelVersion]  # at most AS_OF_SHOWN_PER_STAGE, each with .since (None: since registration)
+
+
+def stages_as_of(*, model: RegisteredModel, at: datetime) -> list[StageAsOf]:
+    """Which of model's versions were in each stage at the moment at, derived from the log in one query."""
+    moves = ActivityEntry.objects.filter(version=OuterRef("pk"), verb=Verb.STAGE_CHANGED)
+    last_before = moves.filter(created_at__lte=at).order_by("-created_at", "-pk")
+    first_after = moves.filter(created_at__gt=at).order_by("created_at", "pk")
+    versions = (
+        model.versions.filter(created_at__lte=at)
+        .annotate(
+            # The stage the last move before `at` led to; with none, the stage the first later move left, which is
+            # the stage it was registered in; with no move at all, the stage it is in now.
+            stage_then=Coalesce(
+                Subquery(last_before.values("to_stage")[:1]), Subquery(first_after.values("from_stage")[:1]), F("stage")
+            ),
+            since=Subquery(last_before.values("created_at")[:1]),
+        )
+        .only("pk", "name", "created_at", "stage", "model_id")
+        .order_by("-created_at", "-pk")
+    )
+    grouped: dict[str, list[ModelVersion]] = {stage.value: [] for stage in STAGE_ORDER}
+    for version in versions:
+        grouped[version.stage_then].append(version)
+    return [
+        StageAsOf(stage=stage, count=len(grouped[stage.value]), versions=grouped[stage.value][:AS_OF_SHOWN_PER_STAGE])
+        for stage in STAGE_ORDER
+    ]
+
+
+# Home dashboard: Production over time and lead times -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    count: int
+
+
+def production_history(*, user: AnyUser, current: int, days: int = 90, now: datetime | None = None) -> list[DayCount]:
+    """Versions in Production at the end of each of the last days, walked back from current through the log."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.date()
+    start = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), datetime.min.time()))
+    moves = (
+        visible_entries(user=user)
+        .filter(verb=Verb.STAGE_CHANGED, created_at__gte=start, created_at__lte=now)
+        .filter(Q(to_stage=Stage.PRODUCTION) | Q(from_stage=Stage.PRODUCTION))
+        .values_list("created_at", "to_stage")
+    )
+    net: dict[date, int] = {}
+    for created_at, to_stage in moves:
+        day = timezone.localtime(created_at).date()
+        net[day] = net.get(day, 0) + (1 if to_stage == Stage.PRODUCTION else -1)
+    history = []
+    count = current
+    for offset in range(days):
+        day = today - timedelta(days=offset)
+        history.append(DayCount(day=day, count=count))
+        count -= net.get(day, 0)
+    return history[::-1]
+
+
+def _median(durations: QuerySet[Any]) -> tuple[timedelta | None, int]:
+    """The median of a queryset annotated with `duration`, and its size; sorted by the database, in two queries."""
+    n = durations.count()
+    if not n:
+        return None, 0
+    middle = list(durations.order_by("duration").values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1])
+    return sum(middle, timedelta()) / len(middle), n
+
+
+@dataclass(frozen=True)
+class LeadTimes:
+    days: int
+    decision: timedelta | None  # median, request to approval or rejection
+    decisions: int
+    to_production: timedelta | None  # median, registration (Unassigned) to first arrival in Production
+    arrivals: int
+
+
+def lead_times(*, user: AnyUser, days: int = 90, now: datetime | None = None) -> LeadTimes:
+    """Median lead times over the last days, from the log of the models user may view."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    entries = visible_entries(user=user).filter(created_at__gte=since)
+    requests = ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGE_REQUESTED, version=OuterRef("version"))
+    # A decision is a rejection, or the approval that applied the change (its stage_changed entry); both carry the
+    # request's id, and the request's own entry has it too.
+    decisions = (
+        entries.filter(Q(verb=Verb.STAGE_CHANGE_REJECTED) | Q(verb=Verb.STAGE_CHANGED, extra__has_key="requested_by"))
+        .annotate(
+            requested_at=Subquery(
+                requests.filter(extra__change_request=OuterRef("extra__change_request")).values("created_at")[:1]
+            )
+        )
+        .filter(requested_at__isnull=False)
+        .annotate(duration=ExpressionWrapper(F("created_at") - F("requested_at"), output_field=DurationField()))
+    )
+    earlier_arrival = ActivityEntry.objects.filter(
+        version=OuterRef("version"),
+        verb=Verb.STAGE_CHANGED,
+        to_stage=Stage.PRODUCTION,
+        created_at__lt=OuterRef("created_at"),
+    )
+    arrivals = (
+        entries.filter(verb=Verb.STAGE_CHANGED, to_stage=Stage.PRODUCTION)
+        .exclude(Exists(earlier_arrival))
+        .annotate(duration=ExpressionWrapper(F("created_at") - F("version__created_at"), output_field=DurationField()))
+    )
+    decision, decided = _median(decisions)
+    to_production, arrived = _median(arrivals)
+    return LeadTimes(days=days, decision=decision, decisions=decided, to_production=to_production, arrivals=arrived)

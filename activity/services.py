@@ -1,14 +1,21 @@
-"""The one writer of the activity log."""
+"""Every write of the activity log: record_activity (called by the services of every app) and comments."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 
-from activity.models import ActivityEntry, Verb
+from activity import permissions
+from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
+
+
+class ActivityError(Exception):
+    """A write to the activity log was refused; the message is fit to show a user."""
 
 
 def record_activity(
@@ -34,3 +41,19 @@ def record_activity(
         comment=comment,
         extra=extra or {},
     )
+
+
+@transaction.atomic
+def comment_on_version(*, actor: User, version: ModelVersion, comment: str) -> ActivityEntry:
+    """Add a plain comment to version's activity log. Raises PermissionDenied, ActivityError."""
+    model = version.model
+    if not permissions.can_comment(actor, model):
+        raise PermissionDenied("Only editors, reviewers and owners of this model can comment on its versions.")
+    text = comment.strip()
+    if not text:
+        raise ActivityError("Write a comment first.")
+    if len(text) > MAX_COMMENT:
+        raise ActivityError(f"The comment has {len(text):,} characters; at most {MAX_COMMENT:,} are allowed.")
+    if "\x00" in text:
+        raise ActivityError("The comment contains a character that cannot be stored (NUL).")
+    return record_activity(actor=actor, verb=Verb.COMMENTED, model=model, version=version, comment=text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from activity.models import MAX_COMMENT  # one limit for every comment, which the log keeps
 from catalog.models import ModelVersion, Stage
 
 
@@ -18,9 +19,6 @@ class Status(models.TextChoices):
 class Decision(models.TextChoices):
     APPROVE = "approve", "Approved"
     REJECT = "reject", "Rejected"
-
-
-MAX_COMMENT = 5_000
 
 
 class StageChangeRequest(models.Model):

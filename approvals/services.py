@@ -39,9 +39,12 @@ class WorkflowError(Exception):
 
 
 def _check_comment(comment: str) -> str:
+    comment = comment.strip()
     if len(comment) > MAX_COMMENT:
         raise WorkflowError(f"The comment has {len(comment):,} characters; at most {MAX_COMMENT:,} are allowed.")
-    return comment.strip()
+    if "\x00" in comment:
+        raise WorkflowError("The comment contains a character that cannot be stored (NUL).")
+    return comment
 
 
 def _label(stage: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from activity.keyset import keyset_page
 from activity.selectors import activity_page
 from approvals import panels, permissions, selectors, services
 from approvals.filters import InboxFilter
@@ -240,8 +242,12 @@ def model_pending(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_GET
 def inbox(request: AuthedRequest) -> HttpResponse:
     inbox_filter = InboxFilter(request.GET or None, queryset=selectors.inbox(user=request.user))
-    page = page_of(
-        request, selectors.with_review_details(inbox_filter.qs.order_by("created_at", "id"), user=request.user)
+    # Keyset pages: no count of the backlog and no OFFSET, so page 200 costs what page 1 does.
+    page = keyset_page(
+        selectors.with_review_details(inbox_filter.qs, user=request.user),
+        request.GET,
+        size=settings.PAGE_SIZE,
+        oldest_first=True,
     )
     own = selectors.with_review_details(
         selectors.own_requests(user=request.user).filter(status="pending"), user=request.user

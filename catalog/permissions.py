@@ -42,8 +42,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.VIEWER: "view the model and its versions",
-    Role.EDITOR: "view, edit metadata, register versions, request stage changes",
-    Role.REVIEWER: "view, approve or reject stage changes",
+    Role.EDITOR: "view, comment, edit metadata, register versions, request stage changes",
+    Role.REVIEWER: "view, comment, approve or reject stage changes",
     Role.OWNER: "everything, including collaborators, locks and the approval policy",
 }
 

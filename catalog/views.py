@@ -16,7 +16,9 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from activity.selectors import activity_page
+from activity import permissions as activity_permissions
+from activity import selectors as activity_selectors
+from activity.forms import CommentForm
 from approvals import panels
 from approvals import selectors as approval_selectors
 from approvals.forms import ChangeRequestForm
@@ -66,7 +68,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
     stats = selectors.home_stats(user=request.user)
-    return render(request, "catalog/home.html", {"stats": stats, "nav": "home"})
+    context = {
+        "stats": stats,
+        "nav": "home",
+        "production_history": activity_selectors.production_history(user=request.user, current=stats.production_count),
+        "lead_times": activity_selectors.lead_times(user=request.user),
+    }
+    return render(request, "catalog/home.html", context)
 
 
 @login_required
@@ -137,10 +145,14 @@ def model_detail(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_GET
 def model_activity(request: AuthedRequest, slug: str) -> HttpResponse:
     model = selectors.get_model(user=request.user, slug=slug)
+    search = activity_selectors.search_activity(user=request.user, params=request.GET, model=model)
     context = model_card_context(request, model, "activity") | {
-        "page": activity_page(request=request, model=model),
+        "filter": search.filter,
+        "page": search.page,
+        "target": "activity-results",
     }
-    return render_page(request, "catalog/model_detail.html", context, partial="tabs")
+    partial = "activity-results" if request.htmx.target == "activity-results" else "tabs"
+    return render_page(request, "catalog/model_detail.html", context, partial=partial)
 
 
 def _collaborators_context(request: AuthedRequest, model: RegisteredModel, form: CollaboratorForm) -> dict[str, Any]:
@@ -278,6 +290,7 @@ def render_version_page(
     to_stage: str = "",
     form: ChangeRequestForm | None = None,
     error: str = "",
+    comment_form: CommentForm | None = None,
 ) -> HttpResponse:
     """The version page; to_stage opens the request panel for that stage (how it works without JavaScript)."""
     model = version.model
@@ -285,17 +298,20 @@ def render_version_page(
         "model": model,
         "version": version,
         "nav": "catalog",
-        "page": activity_page(request=request, model=model, version=version),
+        "page": activity_selectors.activity_page(request=request, model=model, version=version),
         "current_version": version,
         "target": "activity-feed",
     }
     if request.htmx and not request.htmx.history_restore_request:  # a page of the feed: nothing else is drawn
-        return render_page(request, "catalog/version_detail.html", context, partial="activity-feed")
+        return render_page(request, "activity/partials/_activity_feed.html", context)
     context |= panels.request_panel(request, version, to_stage=to_stage, form=form, error=error)
+    context["timeline"] = activity_selectors.stage_timeline(version=version)
+    context["can_comment"] = activity_permissions.can_comment(request.user, model)
+    context["comment_form"] = comment_form or CommentForm()
     context["redacted"] = version.lock_level == LockLevel.REDACT and not permissions.can_see_redacted(
         request.user, model
     )
-    return render_page(request, "catalog/version_detail.html", context, partial="activity-feed")
+    return render_page(request, "catalog/version_detail.html", context)
 
 
 @login_required

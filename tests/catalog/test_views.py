@@ -458,17 +458,21 @@ def test_activity_tab_lists_entries_newest_first(model: Any, owner: Any, viewer:
 
 
 def test_activity_tab_fragment_and_pagination(model: Any, owner: Any, viewer: Any) -> None:
-    for n in range(21):
+    for n in range(30):
         VersionFactory.create(model=model, name=f"bulk-{n}")
     client = client_for(viewer)
     fragment = client.get(url_of("model-activity", model), headers=HTMX)
     assert_fragment(fragment, "model-tabs")
     assert 'aria-label="Model activity"' in fragment.text
-    assert "Page 1 of 2" in fragment.text
-    last = client.get(url_of("model-activity", model) + "?page=2")
-    assert "Page 2 of 2" in last.text
+    assert "bulk-29" in fragment.text
+    assert "registered the model" not in fragment.text
+    older = re.search(r'href="\?(before=[^"]+)"[^>]*>Older', fragment.text)
+    assert older, "the first page links to older entries"
+    last = client.get(url_of("model-activity", model) + "?" + older.group(1))
     assert "registered the model" in last.text
-    assert "bulk-20" not in last.text
+    assert "bulk-29" not in last.text
+    assert "Older →" not in last.text
+    assert "← Newer" in last.text
 
 
 def test_collaborators_tab_lists_roles_and_lets_owners_manage(model: Any, owner: Any, editor: Any, viewer: Any) -> None:

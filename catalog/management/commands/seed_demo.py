@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from activity.services import comment_on_version
 from approvals import services as workflow
 from catalog import services
 from catalog.models import STAGE_ORDER, DataType, LockLevel, ModelVersion, RegisteredModel, Stage, TaskType
@@ -243,6 +244,15 @@ COMMENTS = {
     ],
 }
 
+# Plain comments on versions, by who would write them.
+NOTES = [
+    ("bob", "Checked the calibration plot: well calibrated above 0.3."),
+    ("bob", "Fairness report attached to the run; no group gap above 2 points."),
+    ("alice", "Latency p99 is 38 ms on the serving cluster."),
+    ("alice", "Retraining job scheduled weekly from here on."),
+    ("bob", "Please keep the previous version warm for a week in case we roll back."),
+]
+
 
 class Clock:
     """The seed's own clock, so the demo history spreads over the past months instead of one instant.
@@ -298,8 +308,8 @@ class Command(BaseCommand):
             start = end - timedelta(days=rng.uniform(60, 120))
             targets = self._stage_plan(rng.randint(3, 12), rng)
             # Clock steps: registration, collaborators, policy and open request (about 10), then per version its
-            # registration and lock, and per stage step a request and up to two approvals.
-            events = 10 + sum(2 + 3 * STAGE_ORDER.index(target) for target in targets)
+            # registration, lock and comment, and per stage step a request and up to two approvals.
+            events = 10 + sum(3 + 3 * STAGE_ORDER.index(target) for target in targets)
             clock = Clock(start, end, events)
             with frozen_at(clock):
                 owner = users["admin"] if name in ADMIN_OWNED else users["alice"]
@@ -400,6 +410,10 @@ class Command(BaseCommand):
                 source_run_url=f"https://experiments.example.com/runs/{rng.randint(10000, 99999)}",
             )
             self._walk(version, target, users, clock, rng)
+            if rng.random() < 0.5:
+                clock.advance(rng)
+                author, text = rng.choice(NOTES)
+                comment_on_version(actor=users[author], version=version, comment=text)
             if target in (Stage.PRODUCTION, Stage.ARCHIVED) and rng.random() < 0.3:
                 self._lock(version, users, clock, rng)
 
