@@ -18,6 +18,9 @@ class CommentForm(forms.Form):
     )
 
 
+EARLIEST_YEAR = 1971
+
+
 class AsOfForm(forms.Form):
     at = forms.DateTimeField(
         label="Date and time",
@@ -28,4 +31,6 @@ class AsOfForm(forms.Form):
         at: datetime = self.cleaned_data["at"]
         if at > timezone.now():
             raise forms.ValidationError("That moment is in the future; pick one up to now.")
+        if at.year < EARLIEST_YEAR:  # also keeps time zone arithmetic away from the year 1
+            raise forms.ValidationError(f"The log starts after {EARLIEST_YEAR}; pick a later moment.")
         return at

@@ -13,7 +13,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from activity.filters import ActivityFilter
-from activity.keyset import Cursor, KeysetPage, keyset_page
+from activity.keyset import CURSOR_PARAMS, Cursor, KeysetPage, keyset_page
 from activity.models import ActivityEntry, Verb
 from catalog import permissions
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
@@ -40,6 +40,14 @@ def _for_display(entries: QuerySet[ActivityEntry]) -> QuerySet[ActivityEntry]:
     return entries.select_related("actor", "model", "version")
 
 
+def _filters_only(params: QueryDict) -> QueryDict | None:
+    """The filters of params without the page's cursor, or None when there are none (an unfiltered log)."""
+    filters = params.copy()
+    for name in CURSOR_PARAMS:
+        filters.pop(name, None)
+    return filters or None
+
+
 @dataclass
 class ActivitySearch:
     filter: ActivityFilter
@@ -51,7 +59,7 @@ def search_activity(
 ) -> ActivitySearch:
     """A page of the entries user may view (of model, when given) that match params' filters, newest first."""
     entries = ActivityEntry.objects.filter(model=model) if model is not None else visible_entries(user=user)
-    activity_filter = ActivityFilter(params or None, queryset=entries, fixed_model=model)
+    activity_filter = ActivityFilter(_filters_only(params), queryset=entries, fixed_model=model)
     if activity_filter.is_bound and not activity_filter.is_valid():  # the form shows why; nothing is listed
         return ActivitySearch(activity_filter, KeysetPage([], params=params))
     return ActivitySearch(activity_filter, keyset_page(_for_display(activity_filter.qs), params, size=size))
@@ -73,7 +81,7 @@ def export_entries(*, user: AnyUser, params: QueryDict) -> Iterator[dict[str, An
     None when the filters are invalid. Each chunk is one keyset query, so memory stays flat and no cursor or
     transaction is held open while the client reads.
     """
-    activity_filter = ActivityFilter(params or None, queryset=visible_entries(user=user))
+    activity_filter = ActivityFilter(_filters_only(params), queryset=visible_entries(user=user))
     if activity_filter.is_bound and not activity_filter.is_valid():
         return None
     columns = (
