@@ -330,7 +330,8 @@ def test_oldest_first_walks_forward_with_newer_and_back_with_older(entries: list
     pages = walk_newer_oldest_first(size)
 
     assert [pk for page in pages for pk in pks(page)] == newest_first(entries)[::-1]
-    assert pages[0].is_first and pages[0].older is None
+    assert pages[0].is_first
+    assert pages[0].older is None
     assert all(not page.is_first for page in pages[1:])
     back = [pages[-1]]
     while back[-1].older is not None:

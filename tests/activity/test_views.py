@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import pytest
-from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
