@@ -14,6 +14,7 @@ class CommentForm(forms.Form):
     comment = forms.CharField(
         label="Comment",
         max_length=MAX_COMMENT,
+        error_messages={"required": "Write a comment first."},
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Add a note to this version's history"}),
     )
 
@@ -24,6 +25,7 @@ EARLIEST_YEAR = 1971
 class AsOfForm(forms.Form):
     at = forms.DateTimeField(
         label="Date and time",
+        error_messages={"required": "Enter a date and time."},
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 

@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,12 +28,21 @@ from catalog.views import model_card_context, render_page, render_version_page, 
 EXPORT_COLUMNS = ["time", "actor", "event", "model", "version", "from_stage", "to_stage", "comment", "details"]
 
 
+def _list_context(request: AuthedRequest) -> dict[str, Any]:
+    search = selectors.search_activity(user=request.user, params=request.GET)
+    return {
+        "filter": search.filter,
+        "page": search.page,
+        "nav": "activity",
+        "target": "activity-results",
+        "action": reverse("activity:activity-list"),
+    }
+
+
 @login_required
 @require_GET
 def activity_list(request: AuthedRequest) -> HttpResponse:
-    search = selectors.search_activity(user=request.user, params=request.GET)
-    context = {"filter": search.filter, "page": search.page, "nav": "activity", "target": "activity-results"}
-    return render_page(request, "activity/activity_list.html", context, partial="activity-results")
+    return render_page(request, "activity/activity_list.html", _list_context(request), partial="activity-results")
 
 
 class _Echo:
@@ -88,9 +98,7 @@ EXPORT_FORMATS = {
 def activity_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
     rows = selectors.export_entries(user=request.user, params=request.GET)
     if rows is None:
-        search = selectors.search_activity(user=request.user, params=request.GET)
-        context = {"filter": search.filter, "page": search.page, "nav": "activity", "target": "activity-results"}
-        return render(request, "activity/activity_list.html", context, status=400)
+        return render(request, "activity/activity_list.html", _list_context(request), status=400)
     content_type, lines = EXPORT_FORMATS[fmt]
     response = StreamingHttpResponse(lines(rows), content_type=content_type)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -135,7 +143,7 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
 @require_GET
 def model_history(request: AuthedRequest, slug: str) -> HttpResponse:
     model = catalog_selectors.get_model(user=request.user, slug=slug)
-    form = AsOfForm(request.GET or None)
+    form = AsOfForm(request.GET or None, initial={"at": timezone.localtime().replace(second=0, microsecond=0)})
     at: datetime | None = form.cleaned_data["at"] if form.is_valid() else None
     context = model_card_context(request, model, "history") | {
         "as_of_form": form,

@@ -150,6 +150,7 @@ def model_activity(request: AuthedRequest, slug: str) -> HttpResponse:
         "filter": search.filter,
         "page": search.page,
         "target": "activity-results",
+        "action": reverse("catalog:model-activity", kwargs={"slug": model.slug}),
     }
     partial = "activity-results" if request.htmx.target == "activity-results" else "tabs"
     return render_page(request, "catalog/model_detail.html", context, partial=partial)

@@ -522,8 +522,8 @@ def test_comment_with_htmx_returns_the_version_activity_with_the_new_entry(versi
 @pytest.mark.parametrize(
     ("comment", "error"),
     [
-        ("", "This field is required."),
-        ("   \n\t ", "This field is required."),
+        ("", "Write a comment first."),
+        ("   \n\t ", "Write a comment first."),
         (
             "x" * (MAX_COMMENT + 1),
             f"Ensure this value has at most {MAX_COMMENT} characters (it has {MAX_COMMENT + 1}).",
@@ -544,7 +544,7 @@ def test_invalid_comment_shows_the_error_and_writes_nothing(
         assert_full_page(response)
         assert 'id="timeline"' in response.text
     assert error in unescape(response.text)
-    assert 'class="errorlist" role="alert"' in response.text
+    assert re.search(r'class="errorlist" id="id_comment_error" role="alert"', response.text)
     assert comments_written() == []
     assert messages_shown(response.text) == []
 
@@ -757,7 +757,7 @@ def test_history_tab_without_a_moment_asks_for_one(model: RegisteredModel, viewe
         ("yesterday", "Enter a valid date/time."),
         ("2024-13-01T10:00", "Enter a valid date/time."),
         ("99999-01-01T00:00", "Enter a valid date/time."),
-        ("", "This field is required."),
+        ("", "Enter a date and time."),
     ],
 )
 @pytest.mark.parametrize("headers", [{}, HTMX])
@@ -767,7 +767,10 @@ def test_history_tab_explains_a_bad_moment(
     response = client_for(viewer).get(history_url(model), {"at": at}, headers=headers)
 
     assert response.status_code == 200
-    assert re.search(r'<ul class="errorlist" role="alert"><li>([^<]*)</li>', response.text).group(1) == error  # type: ignore[union-attr]
+    assert (
+        re.search(r'<ul class="errorlist" id="id_at_error" role="alert"><li>([^<]*)</li>', response.text).group(1)
+        == error
+    )  # type: ignore[union-attr]
     assert as_of_lists(response.text) == {}
     assert "Pick a date and time" not in response.text
 
