@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
@@ -272,42 +272,34 @@ def production_history(*, user: AnyUser, current: int, days: int = 90, now: date
     return history[::-1]
 
 
-def _median(durations: QuerySet[Any]) -> tuple[timedelta | None, int]:
-    """The median of a queryset annotated with `duration`, and its size; sorted by the database, in two queries."""
-    n = durations.count()
-    if not n:
-        return None, 0
-    middle = list(durations.order_by("duration").values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1])
-    return sum(middle, timedelta()) / len(middle), n
+LEAD_TIME_SAMPLE = 1_000
 
 
 @dataclass(frozen=True)
-class LeadTimes:
+class Median:
+    value: timedelta | None
+    count: int  # how many durations it is the median of: the most recent, at most LEAD_TIME_SAMPLE
     days: int
-    decision: timedelta | None  # median, request to approval or rejection
-    decisions: int
-    to_production: timedelta | None  # median, registration (Unassigned) to first arrival in Production
-    arrivals: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.count >= LEAD_TIME_SAMPLE
 
 
-def lead_times(*, user: AnyUser, days: int = 90, now: datetime | None = None) -> LeadTimes:
-    """Median lead times over the last days, from the log of the models user may view."""
+def median_of(durations: list[timedelta], *, days: int) -> Median:
+    """The median of durations (the mean of the middle two for an even count)."""
+    ordered = sorted(durations)
+    n = len(ordered)
+    if not n:
+        return Median(value=None, count=0, days=days)
+    middle = ordered[(n - 1) // 2 : n // 2 + 1]
+    return Median(value=sum(middle, timedelta()) / len(middle), count=n, days=days)
+
+
+def time_to_production(*, user: AnyUser, days: int = 90, now: datetime | None = None) -> Median:
+    """Median time from registration (Unassigned) to first arrival in Production of the versions that arrived in the
+    last days, over at most the LEAD_TIME_SAMPLE most recent arrivals, from the log of the models user may view."""
     now = now or timezone.now()
-    since = now - timedelta(days=days)
-    entries = visible_entries(user=user).filter(created_at__gte=since)
-    requests = ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGE_REQUESTED, version=OuterRef("version"))
-    # A decision is a rejection, or the approval that applied the change (its stage_changed entry); both carry the
-    # request's id, and the request's own entry has it too.
-    decisions = (
-        entries.filter(Q(verb=Verb.STAGE_CHANGE_REJECTED) | Q(verb=Verb.STAGE_CHANGED, extra__has_key="requested_by"))
-        .annotate(
-            requested_at=Subquery(
-                requests.filter(extra__change_request=OuterRef("extra__change_request")).values("created_at")[:1]
-            )
-        )
-        .filter(requested_at__isnull=False)
-        .annotate(duration=ExpressionWrapper(F("created_at") - F("requested_at"), output_field=DurationField()))
-    )
     earlier_arrival = ActivityEntry.objects.filter(
         version=OuterRef("version"),
         verb=Verb.STAGE_CHANGED,
@@ -315,10 +307,11 @@ def lead_times(*, user: AnyUser, days: int = 90, now: datetime | None = None) ->
         created_at__lt=OuterRef("created_at"),
     )
     arrivals = (
-        entries.filter(verb=Verb.STAGE_CHANGED, to_stage=Stage.PRODUCTION)
+        visible_entries(user=user)
+        .filter(verb=Verb.STAGE_CHANGED, to_stage=Stage.PRODUCTION, created_at__gte=now - timedelta(days=days))
+        .filter(created_at__lte=now)
         .exclude(Exists(earlier_arrival))
-        .annotate(duration=ExpressionWrapper(F("created_at") - F("version__created_at"), output_field=DurationField()))
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", "version__created_at")[:LEAD_TIME_SAMPLE]
     )
-    decision, decided = _median(decisions)
-    to_production, arrived = _median(arrivals)
-    return LeadTimes(days=days, decision=decision, decisions=decided, to_production=to_production, arrivals=arrived)
+    return median_of([arrived - registered for arrived, registered in arrivals], days=days)

@@ -61,6 +61,12 @@ class StageChangeRequest(models.Model):
             ),
             models.Index(fields=["requester", "-created_at"], name="approvals_requester_idx"),
             models.Index(fields=["version", "-created_at"], name="approvals_version_idx"),
+            # Decisions newest first, for the home page's lead time.
+            models.Index(
+                fields=["-resolved_at"],
+                condition=models.Q(status__in=["approved", "rejected"]),
+                name="approvals_decided_idx",
+            ),
         ]
 
     def __str__(self) -> str:

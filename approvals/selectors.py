@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
+from activity.selectors import LEAD_TIME_SAMPLE, Median, median_of
 from approvals.models import Decision, Review, StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
 from catalog.models import RegisteredModel
@@ -90,3 +94,23 @@ def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
         catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
     )
     return StageChangeRequest.objects.filter(Exists(viewable), requester_id=user.pk).order_by("-created_at", "-id")
+
+
+def time_to_decision(*, user: AnyUser, days: int = 90, now: datetime | None = None) -> Median:
+    """Median time from request to approval or rejection of the requests decided in the last days, over at most the
+    LEAD_TIME_SAMPLE most recent decisions, on the models user may view."""
+    now = now or timezone.now()
+    viewable = RegisteredModel.objects.filter(
+        catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
+    )
+    decided = (
+        StageChangeRequest.objects.filter(
+            status__in=[Status.APPROVED, Status.REJECTED],
+            resolved_at__gte=now - timedelta(days=days),
+            resolved_at__lte=now,
+        )
+        .filter(Exists(viewable))
+        .order_by("-resolved_at")
+        .values_list("created_at", "resolved_at")[:LEAD_TIME_SAMPLE]
+    )
+    return median_of([resolved - requested for requested, resolved in decided if resolved], days=days)

@@ -72,7 +72,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         "stats": stats,
         "nav": "home",
         "production_history": activity_selectors.production_history(user=request.user, current=stats.production_count),
-        "lead_times": activity_selectors.lead_times(user=request.user),
+        "time_to_decision": approval_selectors.time_to_decision(user=request.user),
+        "time_to_production": activity_selectors.time_to_production(user=request.user),
     }
     return render(request, "catalog/home.html", context)
 

@@ -17,6 +17,8 @@ from activity import selectors
 from activity.models import ActivityEntry, Verb
 from activity.selectors import DayCount, StagePeriod
 from approvals import services as workflow
+from approvals.models import StageChangeRequest, Status
+from approvals.selectors import time_to_decision
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator, remove_collaborator
@@ -704,25 +706,20 @@ L_NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)
 
 
 def decided(
-    version: ModelVersion, change_request: int, requested: datetime, decision: datetime, *, rejected: bool = False
-) -> None:
-    """A request's entry, then its decision: a rejection, or the stage change that the deciding approval applied."""
-    common: dict[str, Any] = {"actor": version.model.owner, "model": version.model, "version": version}
-    entry_at(
-        requested, verb=Verb.STAGE_CHANGE_REQUESTED, to_stage=Stage.STAGING, extra={"change_request": change_request},
-        **common,
-    )  # fmt: skip
-    if rejected:
-        entry_at(
-            decision, verb=Verb.STAGE_CHANGE_REJECTED, to_stage=Stage.STAGING,
-            extra={"change_request": change_request}, **common,
-        )  # fmt: skip
-    else:
-        entry_at(decision, verb=Verb.STAGE_CHANGE_APPROVED, extra={"change_request": change_request}, **common)
-        move_at(
-            decision, version=version, from_stage=Stage.DEVELOPMENT, to_stage=Stage.STAGING,
-            change_request=change_request, requested_by="editor",
-        )  # fmt: skip
+    version: ModelVersion, requested: datetime, decision: datetime | None, *, status: Status = Status.APPROVED
+) -> StageChangeRequest:
+    """A request made at requested and decided (or cancelled) at decision; None leaves it pending."""
+    return StageChangeRequest.objects.create(
+        version=version,
+        from_stage=Stage.DEVELOPMENT,
+        to_stage=Stage.STAGING,
+        requester=version.model.owner,
+        created_at=requested,
+        required_approvals=1,
+        status=status if decision else Status.PENDING,
+        resolved_by=version.model.owner if decision else None,
+        resolved_at=decision,
+    )
 
 
 @pytest.fixture
@@ -730,65 +727,66 @@ def decisions(model: RegisteredModel, org_model: RegisteredModel) -> dict[str, M
     """Three decisions in the window (1, 2 and 10 hours after their requests), and some that must not count."""
     v1 = version_at(datetime(2024, 5, 1, tzinfo=UTC), model=model, name="v1")
     other = version_at(datetime(2024, 5, 1, tzinfo=UTC), model=org_model, name="ov1")
-    decided(v1, 1, datetime(2024, 6, 1, 10, tzinfo=UTC), datetime(2024, 6, 1, 11, tzinfo=UTC))
-    decided(v1, 2, datetime(2024, 6, 2, 10, tzinfo=UTC), datetime(2024, 6, 2, 12, tzinfo=UTC), rejected=True)
-    decided(other, 3, datetime(2024, 6, 3, 10, tzinfo=UTC), datetime(2024, 6, 3, 20, tzinfo=UTC))
-    # Decided before the window (90 days before 30 June is 1 April, noon).
-    decided(v1, 4, datetime(2024, 3, 30, tzinfo=UTC), datetime(2024, 4, 1, 11, tzinfo=UTC))
-    # An approval short of the policy, a cancellation, and a version archived by another's promotion: no decision.
-    common: dict[str, Any] = {"actor": model.owner, "model": model, "version": v1}
-    entry_at(
-        datetime(2024, 6, 5, 9, tzinfo=UTC), verb=Verb.STAGE_CHANGE_REQUESTED, extra={"change_request": 5}, **common
-    )
-    entry_at(
-        datetime(2024, 6, 5, 10, tzinfo=UTC), verb=Verb.STAGE_CHANGE_APPROVED, extra={"change_request": 5}, **common
-    )
-    entry_at(
-        datetime(2024, 6, 5, 11, tzinfo=UTC), verb=Verb.STAGE_CHANGE_CANCELLED, extra={"change_request": 5}, **common
-    )
-    move_at(
-        datetime(2024, 6, 6, tzinfo=UTC), version=v1, from_stage=Stage.STAGING, to_stage=Stage.ARCHIVED,
-        change_request=3, caused_by=3,
-    )  # fmt: skip
+    decided(v1, datetime(2024, 6, 1, 10, tzinfo=UTC), datetime(2024, 6, 1, 11, tzinfo=UTC))
+    decided(v1, datetime(2024, 6, 2, 10, tzinfo=UTC), datetime(2024, 6, 2, 12, tzinfo=UTC), status=Status.REJECTED)
+    decided(other, datetime(2024, 6, 3, 10, tzinfo=UTC), datetime(2024, 6, 3, 20, tzinfo=UTC))
+    # Decided before the window (90 days before 30 June is 1 April, noon), cancelled, still pending, and decided
+    # after the moment asked about.
+    decided(v1, datetime(2024, 3, 30, tzinfo=UTC), datetime(2024, 4, 1, 11, tzinfo=UTC))
+    decided(v1, datetime(2024, 6, 5, 9, tzinfo=UTC), datetime(2024, 6, 5, 11, tzinfo=UTC), status=Status.CANCELLED)
+    decided(v1, datetime(2024, 6, 6, 9, tzinfo=UTC), None)
+    decided(v1, datetime(2024, 6, 30, 9, tzinfo=UTC), datetime(2024, 7, 1, tzinfo=UTC))
     return {"v1": v1, "other": other}
 
 
 def test_lead_time_to_decision_is_the_median_of_an_odd_count(decisions: dict[str, ModelVersion], owner: Any) -> None:
-    lead = selectors.lead_times(user=owner, now=L_NOW)
+    lead = time_to_decision(user=owner, now=L_NOW)
 
-    assert (lead.decision, lead.decisions, lead.days) == (2 * HOUR, 3, 90)
+    assert (lead.value, lead.count, lead.days, lead.sampled) == (2 * HOUR, 3, 90, False)
 
 
 def test_lead_time_to_decision_is_the_mean_of_the_middle_two_of_an_even_count(
     decisions: dict[str, ModelVersion], owner: Any
 ) -> None:
-    decided(decisions["v1"], 6, datetime(2024, 6, 10, 10, tzinfo=UTC), datetime(2024, 6, 10, 13, tzinfo=UTC))
+    decided(decisions["v1"], datetime(2024, 6, 10, 10, tzinfo=UTC), datetime(2024, 6, 10, 13, tzinfo=UTC))
 
-    lead = selectors.lead_times(user=owner, now=L_NOW)
+    lead = time_to_decision(user=owner, now=L_NOW)
 
-    assert (lead.decision, lead.decisions) == (2 * HOUR + 30 * timedelta(minutes=1), 4)  # between 2 and 3 hours
+    assert (lead.value, lead.count) == (2 * HOUR + 30 * timedelta(minutes=1), 4)  # between 2 and 3 hours
 
 
 def test_lead_time_to_decision_leaves_out_models_the_user_cannot_view(
     decisions: dict[str, ModelVersion], outsider: Any, superuser: Any
 ) -> None:
-    assert selectors.lead_times(user=outsider, now=L_NOW).decisions == 1  # the Open Model's, 10 hours
-    assert selectors.lead_times(user=outsider, now=L_NOW).decision == 10 * HOUR
-    assert selectors.lead_times(user=superuser, now=L_NOW).decisions == 3
+    assert (time_to_decision(user=outsider, now=L_NOW).value, time_to_decision(user=outsider, now=L_NOW).count) == (
+        10 * HOUR,  # the Open Model's
+        1,
+    )
+    assert time_to_decision(user=superuser, now=L_NOW).count == 3
 
 
-def test_lead_times_over_a_shorter_window(decisions: dict[str, ModelVersion], owner: Any) -> None:
+def test_lead_time_to_decision_over_a_shorter_window(decisions: dict[str, ModelVersion], owner: Any) -> None:
     # From 2 June, noon: the rejection at that very moment (2 hours) and the 10-hour decision.
-    lead = selectors.lead_times(user=owner, days=28, now=L_NOW)
+    lead = time_to_decision(user=owner, days=28, now=L_NOW)
 
-    assert (lead.days, lead.decision, lead.decisions) == (28, 6 * HOUR, 2)
-    assert selectors.lead_times(user=owner, days=27, now=L_NOW).decisions == 1
+    assert (lead.days, lead.value, lead.count) == (28, 6 * HOUR, 2)
+    assert time_to_decision(user=owner, days=27, now=L_NOW).count == 1
+
+
+def test_lead_time_to_decision_is_the_median_of_the_most_recent_sample(
+    decisions: dict[str, ModelVersion], owner: Any
+) -> None:
+    with mock.patch("approvals.selectors.LEAD_TIME_SAMPLE", 2):
+        lead = time_to_decision(user=owner, now=L_NOW)
+
+    assert (lead.value, lead.count, lead.sampled) == (6 * HOUR, 2, False)  # 2 and 10 hours; 1 hour is older
+    assert selectors.Median(value=None, count=selectors.LEAD_TIME_SAMPLE, days=90).sampled
 
 
 def test_lead_times_without_any_decision_or_arrival(model: RegisteredModel, owner: Any) -> None:
-    lead = selectors.lead_times(user=owner, now=L_NOW)
+    decision, arrival = time_to_decision(user=owner, now=L_NOW), selectors.time_to_production(user=owner, now=L_NOW)
 
-    assert (lead.decision, lead.decisions, lead.to_production, lead.arrivals) == (None, 0, None, 0)
+    assert (decision.value, decision.count, arrival.value, arrival.count) == (None, 0, None, 0)
 
 
 @pytest.fixture
@@ -816,9 +814,9 @@ def arrivals(model: RegisteredModel, org_model: RegisteredModel) -> dict[str, Mo
 
 
 def test_lead_time_to_production_is_the_median_first_arrival(arrivals: dict[str, ModelVersion], owner: Any) -> None:
-    lead = selectors.lead_times(user=owner, now=L_NOW)
+    lead = selectors.time_to_production(user=owner, now=L_NOW)
 
-    assert (lead.to_production, lead.arrivals) == (2 * DAY, 3)
+    assert (lead.value, lead.count) == (2 * DAY, 3)
 
 
 def test_lead_time_to_production_of_an_even_count(arrivals: dict[str, ModelVersion], owner: Any) -> None:
@@ -827,8 +825,8 @@ def test_lead_time_to_production_of_an_even_count(arrivals: dict[str, ModelVersi
         to_stage=Stage.PRODUCTION,
     )  # fmt: skip
 
-    lead = selectors.lead_times(user=owner, now=L_NOW)
+    lead = selectors.time_to_production(user=owner, now=L_NOW)
 
-    assert (lead.to_production, lead.arrivals) == (3 * DAY, 4)  # 1, 2, 4 and 7 days
-    outsider_view = selectors.lead_times(user=UserFactory.create(username="someone"), now=L_NOW)
-    assert (outsider_view.to_production, outsider_view.arrivals) == (4 * DAY, 1)
+    assert (lead.value, lead.count) == (3 * DAY, 4)  # 1, 2, 4 and 7 days
+    outsider_view = selectors.time_to_production(user=UserFactory.create(username="someone"), now=L_NOW)
+    assert (outsider_view.value, outsider_view.count) == (4 * DAY, 1)

@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
@@ -17,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from activity import permissions as activity_permissions
 from activity import selectors
 from activity.models import ActivityEntry, Verb
-from approvals.models import Status
+from approvals.models import StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
 from catalog import selectors as catalog_selectors
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage, Visibility
@@ -380,12 +379,11 @@ def test_home_shows_the_production_chart_and_lead_times(demo_catalog: None, brow
     assert counts[-1] == catalog_selectors.home_stats(user=user("alice")).production_count
     peak = max(zip(counts, days, strict=True))
     low = min(zip(counts, days, strict=True))
-    decisions = (
-        selectors.visible_entries(user=user("alice"))
-        .filter(created_at__gte=timezone.now() - timedelta(days=90))
-        .filter(Q(verb=Verb.STAGE_CHANGE_REJECTED) | Q(verb=Verb.STAGE_CHANGED, extra__has_key="requested_by"))
-        .count()
-    )
+    decisions = StageChangeRequest.objects.filter(
+        version__model__in=catalog_selectors.visible_models(user=user("alice")),
+        status__in=[Status.APPROVED, Status.REJECTED],
+        resolved_at__gte=timezone.now() - timedelta(days=90),
+    ).count()
     assert decisions > 0
     sign_in(page, "alice")
 
