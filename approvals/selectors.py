@@ -100,17 +100,26 @@ def time_to_decision(*, user: AnyUser, days: int = 90, now: datetime | None = No
     """Median time from request to approval or rejection of the requests decided in the last days, over at most the
     LEAD_TIME_SAMPLE most recent decisions, on the models user may view."""
     now = now or timezone.now()
-    viewable = RegisteredModel.objects.filter(
-        catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
-    )
     decided = (
         StageChangeRequest.objects.filter(
             status__in=[Status.APPROVED, Status.REJECTED],
             resolved_at__gte=now - timedelta(days=days),
             resolved_at__lte=now,
         )
-        .filter(Exists(viewable))
         .order_by("-resolved_at")
-        .values_list("created_at", "resolved_at")[:LEAD_TIME_SAMPLE]
+        .values_list("created_at", "resolved_at", "version__model_id")
     )
-    return median_of([resolved - requested for requested, resolved in decided if resolved], days=days)
+    # Decisions are read newest first down their index, and the viewable models checked against a set read once:
+    # a permission subquery per row costs SQLite a fresh look at every grant, and a join first sorts them all.
+    viewable = set(
+        RegisteredModel.objects.filter(catalog_permissions.viewable_models_filter(user)).values_list("pk", flat=True)
+    )
+    durations: list[timedelta] = []
+    # At most five samples' worth read: past that, someone who sees few of the models gets a smaller sample rather
+    # than a home page that reads the whole window.
+    for requested, resolved, model_id in decided[: LEAD_TIME_SAMPLE * 5]:
+        if model_id in viewable and resolved is not None:
+            durations.append(resolved - requested)
+            if len(durations) == LEAD_TIME_SAMPLE:
+                break
+    return median_of(durations, days=days)

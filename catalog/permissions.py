@@ -156,10 +156,10 @@ def reviewable_models_filter(user: AnyUser, *, correlated: bool = False) -> mode
     return _holds(user, REVIEW, correlated=correlated)
 
 
-def viewable_models_filter(user: AnyUser) -> models.Q:
-    """A filter on RegisteredModel matching exactly the models user may view."""
+def viewable_models_filter(user: AnyUser, *, correlated: bool = False) -> models.Q:
+    """A filter on RegisteredModel matching exactly the models user may view (see _holds for the two forms)."""
     if not _is_active_user(user):
         return models.Q(pk__in=[])
     if user.is_superuser:
         return models.Q()
-    return models.Q(visibility=Visibility.ORGANIZATION) | _holds(user, VIEW, correlated=False)
+    return models.Q(visibility=Visibility.ORGANIZATION) | _holds(user, VIEW, correlated=correlated)
