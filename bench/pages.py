@@ -54,7 +54,12 @@ def owner_pages(middle: str) -> list[tuple[str, str, dict[str, str]]]:
 REVIEWER_PAGES: list[tuple[str, str, dict[str, str]]] = [
     ("inbox (10,000 pending)", "/approvals/", {}),
     ("inbox, filtered", "/approvals/?to_stage=development&model=0500", {}),
-    ("inbox, page 200 (htmx)", "/approvals/?page=200", {"HX-Request": "true", "HX-Target": "inbox-results"}),
+    # {deep}: the keyset cursor of the request halfway down the backlog, filled in once it is seeded.
+    (
+        "inbox, halfway down the backlog (htmx)",
+        "/approvals/?after={deep}",
+        {"HX-Request": "true", "HX-Target": "inbox-results"},
+    ),
 ]
 
 
@@ -110,7 +115,12 @@ def run_backend(backend: str, models: int, versions: int, runs: int, activity: i
     editor.force_login(User.objects.get(username="scale-editor"))
     pages = owner_pages(f"{models // 2:05d}")
     rows = [measure(owner, name, path, headers, runs) for name, path, headers in pages]
-    rows += [measure(reviewer, name, path, headers, runs) for name, path, headers in REVIEWER_PAGES]
+    from activity.keyset import Cursor
+    from approvals.models import StageChangeRequest
+
+    pending = StageChangeRequest.objects.filter(status="pending").order_by("created_at", "id")
+    deep = str(Cursor.of(pending[pending.count() // 2]))
+    rows += [measure(reviewer, name, path.format(deep=deep), headers, runs) for name, path, headers in REVIEWER_PAGES]
     rows.append(round_trip(editor, reviewer, models, runs))
 
     floor = rows[0][1]
