@@ -50,6 +50,14 @@ class Cursor:
         return cls(created_at=row.created_at, pk=row.pk)
 
 
+def without_cursor(params: QueryDict) -> QueryDict:
+    """A mutable copy of params without the page's cursor: the filters alone."""
+    query = params.copy()
+    for name in CURSOR_PARAMS:
+        query.pop(name, None)
+    return query
+
+
 @dataclass
 class KeysetPage(Generic[M]):
     object_list: list[M]
@@ -60,9 +68,7 @@ class KeysetPage(Generic[M]):
     oldest_first: bool = False
 
     def _query(self, **cursor: Cursor) -> str:
-        query = self.params.copy()
-        for name in CURSOR_PARAMS:
-            query.pop(name, None)
+        query = without_cursor(self.params)
         for name, value in cursor.items():
             query[name] = str(value)
         return query.urlencode()
@@ -85,7 +91,7 @@ class KeysetPage(Generic[M]):
         return (self.older if self.oldest_first else self.newer) is None
 
 
-def _before(cursor: Cursor) -> Q:
+def older_than(cursor: Cursor) -> Q:
     # The redundant created_at bound lets the database start its index scan at the cursor instead of filtering
     # every newer row; the OR alone is not a range it can seek to.
     return Q(created_at__lte=cursor.created_at) & (Q(created_at__lt=cursor.created_at) | Q(pk__lt=cursor.pk))
@@ -114,7 +120,7 @@ def keyset_page(queryset: QuerySet[M], params: QueryDict, *, size: int, oldest_f
         return page
     order, reverse = (OLDEST_FIRST, NEWEST_FIRST) if oldest_first else (NEWEST_FIRST, OLDEST_FIRST)
     forward, back = (after, before) if oldest_first else (before, after)
-    onward, backward = (_after, _before) if oldest_first else (_before, _after)
+    onward, backward = (_after, older_than) if oldest_first else (older_than, _after)
 
     def make(rows: list[M], *, next_row: M | None, previous: Cursor | None) -> KeysetPage[M]:
         following = Cursor.of(next_row) if next_row is not None else None

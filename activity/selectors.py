@@ -8,13 +8,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from activity.filters import ActivityFilter
-from activity.keyset import CURSOR_PARAMS, Cursor, KeysetPage, keyset_page
+from activity.keyset import Cursor, KeysetPage, keyset_page, older_than, without_cursor
 from activity.models import PRODUCTION_MOVES, ActivityEntry, Verb
 from catalog import permissions
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
@@ -45,10 +45,7 @@ def _for_display(entries: QuerySet[ActivityEntry]) -> QuerySet[ActivityEntry]:
 
 def _filters_only(params: QueryDict) -> QueryDict | None:
     """The filters of params without the page's cursor, or None when there are none (an unfiltered log)."""
-    filters = params.copy()
-    for name in CURSOR_PARAMS:
-        filters.pop(name, None)
-    return filters or None
+    return without_cursor(params) or None
 
 
 @dataclass
@@ -107,9 +104,7 @@ def export_entries(*, user: AnyUser, params: QueryDict) -> Iterator[dict[str, An
         while True:
             page = rows
             if cursor is not None:
-                page = page.filter(
-                    Q(created_at__lte=cursor.created_at) & (Q(created_at__lt=cursor.created_at) | Q(pk__lt=cursor.pk))
-                )
+                page = page.filter(older_than(cursor))
             chunk = list(page[:EXPORT_CHUNK])
             yield from chunk
             if len(chunk) < EXPORT_CHUNK:
