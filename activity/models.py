@@ -6,9 +6,9 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from catalog.models import ModelVersion, RegisteredModel, Stage
+from core import clock
 
 MAX_COMMENT = 5_000
 
@@ -76,7 +76,7 @@ class ActivityEntryQuerySet(models.QuerySet["ActivityEntry"]):
 
 
 class ActivityEntry(models.Model):
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     # PROTECT: deleting a user or a model that has history is refused, so no entry loses its actor or subject.
     # The composite indexes below lead with each of these columns, so the foreign keys need none of their own.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)

@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
 
 from activity import permissions
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
+from core import clock
 
 
 class ActivityError(Exception):
@@ -31,7 +31,7 @@ def record_activity(
 ) -> ActivityEntry:
     """Append one entry to the activity log; call it inside the transaction of the change it records."""
     return ActivityEntry.objects.create(
-        created_at=timezone.now(),
+        created_at=clock.now(),
         actor=actor,
         verb=verb,
         model=model,

@@ -13,7 +13,6 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from guardian.shortcuts import get_users_with_perms
 
 from activity.models import Verb
@@ -30,6 +29,7 @@ from catalog.models import (
 )
 from catalog.permissions import REVIEW, can_edit_model
 from catalog.services import apply_stage_change
+from core import clock
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _resolve(change_request: StageChangeRequest, status: Status, actor: User) ->
     """End a pending request with status, by actor, now."""
     change_request.status = status
     change_request.resolved_by = actor
-    change_request.resolved_at = timezone.now()
+    change_request.resolved_at = clock.now()
     change_request.save(update_fields=["status", "resolved_by", "resolved_at"])
 
 
@@ -159,7 +159,7 @@ def request_stage_change(
         to_stage=to_stage,
         comment=comment,
         requester=actor,
-        created_at=timezone.now(),
+        created_at=clock.now(),
         required_approvals=version.model.required_approvals,
         archive_others=archive_others and to_stage in ARCHIVE_OTHERS_STAGES,
         skips_stages=bool(skipped),
@@ -236,7 +236,7 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
         reviewer=actor,
         decision=Decision.APPROVE,
         comment=comment,
-        created_at=timezone.now(),
+        created_at=clock.now(),
     )
     _log_request_event(actor, Verb.STAGE_CHANGE_APPROVED, change_request, version, comment)
     approvals = change_request.reviews.filter(decision=Decision.APPROVE).count()
@@ -288,7 +288,7 @@ def reject_change_request(*, actor: User, change_request: StageChangeRequest, co
         reviewer=actor,
         decision=Decision.REJECT,
         comment=comment,
-        created_at=timezone.now(),
+        created_at=clock.now(),
     )
     _resolve(change_request, Status.REJECTED, actor)
     _log_request_event(actor, Verb.STAGE_CHANGE_REJECTED, change_request, version, comment)
@@ -331,8 +331,8 @@ def set_lock_level(*, actor: User, version: ModelVersion, lock_level: str, comme
         )
     if lock_level == current:
         raise WorkflowError(f"Version {version.name} is already {version.get_lock_level_display()}.")
-    version.lock_level = lock_level
-    version.save(update_fields=["lock_level"])
+    version.lock_level, version.updated_at = lock_level, clock.now()
+    version.save(update_fields=["lock_level", "updated_at"])
     record_activity(
         actor=actor,
         verb=Verb.LOCK_CHANGED,
@@ -355,7 +355,7 @@ def set_approval_policy(*, actor: User, model: RegisteredModel, required_approva
     if model.required_approvals == required_approvals:
         raise WorkflowError(f"Stage changes already need {required_approvals} approval(s).")
     previous = model.required_approvals
-    model.required_approvals = required_approvals
+    model.required_approvals, model.updated_at = required_approvals, clock.now()
     model.save(update_fields=["required_approvals", "updated_at"])
     record_activity(
         actor=actor,

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core import clock
+
 LABEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,49}$"
 VERSION_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
@@ -119,8 +121,8 @@ class RegisteredModel(models.Model):
     required_approvals = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)  # set by catalog.services on every change
     unassigned_count = models.PositiveIntegerField(default=0, editable=False)
     development_count = models.PositiveIntegerField(default=0, editable=False)
     staging_count = models.PositiveIntegerField(default=0, editable=False)
@@ -184,7 +186,9 @@ class ModelVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_versions"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now)
+    # Any change to the version or its stage or lock level; set by the services that make it.
+    updated_at = models.DateTimeField(default=clock.now)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -201,6 +205,7 @@ class ModelVersion(models.Model):
             models.Index(fields=["model", "-stage_changed_at"], name="catalog_ver_model_chg_idx"),
             models.Index(fields=["stage", "model"], name="catalog_ver_stage_idx"),
             models.Index(fields=["-created_at"], name="catalog_ver_created_idx"),
+            models.Index(fields=["-updated_at"], name="catalog_ver_updated_idx"),
             models.Index(fields=["-stage_changed_at"], name="catalog_ver_changed_idx"),
         ]
 

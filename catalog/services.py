@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.text import slugify
 
 from activity.models import Verb
@@ -31,6 +30,7 @@ from catalog.models import (
     stage_count_field,
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
+from core import clock
 
 # Path segments the URLs use for other pages; no model slug or version name may take them.
 RESERVED_NAMES = frozenset({"new", "edit"})
@@ -161,7 +161,7 @@ def register_version(
     version.save()
     version.labels.set(_labels(labels))
     RegisteredModel.objects.filter(pk=model.pk).update(
-        unassigned_count=F("unassigned_count") + 1, updated_at=timezone.now()
+        unassigned_count=F("unassigned_count") + 1, updated_at=clock.now()
     )
     record_activity(actor=actor, verb=Verb.VERSION_REGISTERED, model=model, version=version)
     return version
@@ -176,9 +176,9 @@ def apply_stage_change(*, version: ModelVersion, to_stage: str) -> str:
     from_stage = version.stage
     if from_stage == to_stage:
         raise CatalogError(f"Version {version.name} is already in {Stage(to_stage).label}.")
-    now = timezone.now()
-    version.stage, version.stage_changed_at = to_stage, now
-    version.save(update_fields=["stage", "stage_changed_at"])
+    now = clock.now()
+    version.stage, version.stage_changed_at, version.updated_at = to_stage, now, now
+    version.save(update_fields=["stage", "stage_changed_at", "updated_at"])
     leaving, entering = stage_count_field(from_stage), stage_count_field(to_stage)
     RegisteredModel.objects.filter(pk=version.model_id).update(
         **{leaving: F(leaving) - 1, entering: F(entering) + 1}, updated_at=now
@@ -246,6 +246,7 @@ def edit_model(
         changed.append("labels")
         model.labels.set(_labels(new_labels))
     if changed:
+        model.updated_at = clock.now()
         model.save(update_fields=[f for f in changed if f != "labels"] + ["updated_at"])
         record_activity(actor=actor, verb=Verb.MODEL_EDITED, model=model, extra={"fields": changed})
     return model
@@ -285,7 +286,8 @@ def edit_version(
         changed.append("labels")
         version.labels.set(_labels(new_labels))
     if changed:
-        version.save(update_fields=[f for f in changed if f != "labels"])
+        version.updated_at = version.model.updated_at = clock.now()
+        version.save(update_fields=[f for f in changed if f != "labels"] + ["updated_at"])
         version.model.save(update_fields=["updated_at"])
         record_activity(
             actor=actor,

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -21,6 +18,7 @@ from approvals import services as workflow
 from catalog import services
 from catalog.models import STAGE_ORDER, DataType, LockLevel, ModelVersion, RegisteredModel, Stage, TaskType
 from catalog.permissions import Role
+from core import clock as core_clock
 
 PASSWORD = "demo"
 
@@ -264,14 +262,11 @@ class Clock:
         self.now = start
         self.step = (end - start) / max(events, 1)
 
+    def __call__(self) -> datetime:
+        return self.now
+
     def advance(self, rng: random.Random) -> None:
         self.now += self.step * rng.uniform(0.6, 1.0)
-
-
-@contextmanager
-def frozen_at(clock: Clock) -> Iterator[None]:
-    with mock.patch("django.utils.timezone.now", side_effect=lambda: clock.now):
-        yield
 
 
 class Command(BaseCommand):
@@ -311,7 +306,7 @@ class Command(BaseCommand):
             # registration, lock and comment, and per stage step a request and up to two approvals.
             events = 10 + sum(3 + 3 * STAGE_ORDER.index(target) for target in targets)
             clock = Clock(start, end, events)
-            with frozen_at(clock):
+            with core_clock.replaying(clock):
                 owner = users["admin"] if name in ADMIN_OWNED else users["alice"]
                 model = services.register_model(
                     actor=owner,

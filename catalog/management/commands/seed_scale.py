@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission, User
@@ -17,7 +17,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import DateTimeField, Model
 from django.utils import timezone
 
 from activity.models import ActivityEntry, Verb
@@ -118,18 +117,6 @@ def version_stage(n: int, count: int) -> Stage:
 def chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@contextmanager
-def dated(model: type[Model]) -> Iterator[None]:
-    """Let bulk_create keep the created_at given, which auto_now_add would replace with now: the seeded history
-    says when each row was registered, and its log entries and stage moves are dated to match."""
-    field = cast("DateTimeField[Any, Any]", model._meta.get_field("created_at"))
-    field.auto_now_add = False
-    try:
-        yield
-    finally:
-        field.auto_now_add = True
 
 
 @contextmanager
@@ -364,11 +351,11 @@ class Command(BaseCommand):
                     data_type=DATA[i % len(DATA)],
                     visibility=Visibility.PRIVATE if i % 10 == 0 else Visibility.ORGANIZATION,
                     created_at=base_time + timedelta(minutes=i),
+                    updated_at=base_time + timedelta(minutes=i),
                 )
                 for i, slug in batch
             ]
-            with dated(RegisteredModel):
-                RegisteredModel.objects.bulk_create(new)
+            RegisteredModel.objects.bulk_create(new)
             created = list(RegisteredModel.objects.filter(slug__in=[slug for _, slug in batch]).order_by("slug"))
             through = RegisteredModel.labels.through
             through.objects.bulk_create(
@@ -515,10 +502,10 @@ class Command(BaseCommand):
                         stage_changed_at=None if stage == Stage.UNASSIGNED else created_at + timedelta(days=2),
                         created_by=owner,
                         created_at=created_at,
+                        updated_at=created_at if stage == Stage.UNASSIGNED else created_at + timedelta(days=2),
                     )
                 )
-            with dated(ModelVersion):
-                ModelVersion.objects.bulk_create(versions)
+            ModelVersion.objects.bulk_create(versions)
             saved = {
                 (v.model_id, v.name): v
                 for v in ModelVersion.objects.filter(
