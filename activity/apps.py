@@ -27,3 +27,11 @@ class ActivityConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_append_only, sender=self)
+
+        from catalog.card import CardPanel, CardTab, add_panel, add_tab
+
+        add_tab(CardTab(key="activity", label="Activity", url_name="activity:model-activity", order=20))
+        add_tab(CardTab(key="history", label="Stages as of…", url_name="activity:model-history", order=40))
+        add_panel(
+            CardPanel(template="activity/partials/_history_link.html", context=lambda access, model: {}, order=10)
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from catalog import permissions as catalog_permissions
 from catalog.models import RegisteredModel
-from catalog.permissions import AnyUser
+from catalog.permissions import ALLOWED, EDIT, REVIEW, Verdict, Who, access_of, refused
 
 
-def can_comment(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may comment on model's versions: its collaborators who act on it (Editors, Reviewers, Owners)."""
-    return catalog_permissions.can_edit_model(user, model) or catalog_permissions.can_review_stage_change(user, model)
+def may_comment(who: Who, model: RegisteredModel) -> Verdict:
+    """The collaborators who act on a model (Editors, Reviewers, Owners) may comment on its versions."""
+    access = access_of(who)
+    if access.holds(model, EDIT) or access.holds(model, REVIEW):
+        return ALLOWED
+    return refused("Only editors, reviewers and owners of this model can comment on its versions.")

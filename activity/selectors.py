@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 from django.utils import timezone
 
 from activity.filters import ActivityFilter
-from activity.keyset import Cursor, KeysetPage, keyset_page, older_than, without_cursor
-from activity.models import PRODUCTION_MOVES, ActivityEntry, Verb
+from activity.models import ActivityEntry, Verb
 from catalog import permissions
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import AnyUser
+from core.keyset import Cursor, KeysetPage, keyset_page, older_than, without_cursor
 
 ACTIVITY_PAGE_SIZE = 25
 FEED_PAGE_SIZE = 20
@@ -66,13 +66,14 @@ def search_activity(
 
 
 def activity_page(
-    *, request: HttpRequest, model: RegisteredModel, version: ModelVersion | None = None
+    *, params: QueryDict, model: RegisteredModel, version: ModelVersion | None = None
 ) -> KeysetPage[ActivityEntry]:
-    """A page of a model's (or one version's) activity, newest first; the caller has checked view access."""
+    """The page of a model's (or one version's) activity that params' cursor asks for, newest first; the caller has
+    checked view access."""
     entries = ActivityEntry.objects.filter(model=model)
     if version is not None:
         entries = entries.filter(version=version)
-    return keyset_page(_for_display(entries), request.GET, size=FEED_PAGE_SIZE)
+    return keyset_page(_for_display(entries), params, size=FEED_PAGE_SIZE)
 
 
 def export_entries(*, user: AnyUser, params: QueryDict) -> Iterator[dict[str, Any]] | None:
@@ -235,83 +236,3 @@ def stages_as_of(*, model: RegisteredModel, at: datetime) -> list[StageAsOf]:
         StageAsOf(stage=stage, count=len(grouped[stage.value]), versions=grouped[stage.value][:AS_OF_SHOWN_PER_STAGE])
         for stage in STAGE_ORDER
     ]
-
-
-# Home dashboard: Production over time and lead times -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DayCount:
-    day: date
-    count: int
-
-
-def production_history(*, user: AnyUser, current: int, days: int = 90, now: datetime | None = None) -> list[DayCount]:
-    """Versions in Production at the end of each of the last days, walked back from current through the log."""
-    now = timezone.localtime(now or timezone.now())
-    today = now.date()
-    start = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), datetime.min.time()))
-    moves = (
-        visible_entries(user=user)
-        .filter(PRODUCTION_MOVES, created_at__gte=start, created_at__lte=now)
-        .values_list("created_at", "to_stage")
-    )
-    net: dict[date, int] = {}
-    for created_at, to_stage in moves:
-        day = timezone.localtime(created_at).date()
-        net[day] = net.get(day, 0) + (1 if to_stage == Stage.PRODUCTION else -1)
-    history = []
-    count = current
-    for offset in range(days):
-        day = today - timedelta(days=offset)
-        history.append(DayCount(day=day, count=count))
-        count -= net.get(day, 0)
-    return history[::-1]
-
-
-LEAD_TIME_SAMPLE = 200  # recent enough to describe the team today, small enough to read on every home page
-
-
-@dataclass(frozen=True)
-class Median:
-    value: timedelta | None
-    count: int  # how many durations it is the median of: the most recent, at most LEAD_TIME_SAMPLE
-    days: int
-
-    @property
-    def sampled(self) -> bool:
-        return self.count >= LEAD_TIME_SAMPLE
-
-
-def median_of(durations: list[timedelta], *, days: int) -> Median:
-    """The median of durations (the mean of the middle two for an even count)."""
-    ordered = sorted(durations)
-    n = len(ordered)
-    if not n:
-        return Median(value=None, count=0, days=days)
-    middle = ordered[(n - 1) // 2 : n // 2 + 1]
-    return Median(value=sum(middle, timedelta()) / len(middle), count=n, days=days)
-
-
-def time_to_production(*, user: AnyUser, days: int = 90, now: datetime | None = None) -> Median:
-    """Median time from registration (Unassigned) to first arrival in Production of the versions that arrived in the
-    last days, over at most the LEAD_TIME_SAMPLE most recent arrivals, from the log of the models user may view."""
-    now = now or timezone.now()
-    earlier_arrival = ActivityEntry.objects.filter(
-        version=OuterRef("version"),
-        verb=Verb.STAGE_CHANGED,
-        to_stage=Stage.PRODUCTION,
-        created_at__lt=OuterRef("created_at"),
-    )
-    arrivals = (
-        visible_entries(user=user)
-        # Arrivals as "a Production move that does not leave Production": a condition on to_stage would lead SQLite
-        # to the (to_stage, time) index and through every request for Production, instead of the partial index.
-        .filter(PRODUCTION_MOVES, created_at__gte=now - timedelta(days=days))
-        .exclude(from_stage=Stage.PRODUCTION)
-        .filter(created_at__lte=now)
-        .exclude(Exists(earlier_arrival))
-        .order_by("-created_at", "-pk")
-        .values_list("created_at", "version__created_at")[:LEAD_TIME_SAMPLE]
-    )
-    return median_of([arrived - registered for arrived, registered in arrivals], days=days)

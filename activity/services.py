@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from activity import permissions
@@ -47,8 +46,7 @@ def record_activity(
 def comment_on_version(*, actor: User, version: ModelVersion, comment: str) -> ActivityEntry:
     """Add a plain comment to version's activity log. Raises PermissionDenied, ActivityError."""
     model = version.model
-    if not permissions.can_comment(actor, model):
-        raise PermissionDenied("Only editors, reviewers and owners of this model can comment on its versions.")
+    permissions.may_comment(actor, model).enforce(ActivityError)
     text = comment.strip()
     if not text:
         raise ActivityError("Write a comment first.")

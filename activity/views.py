@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -21,9 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from activity import permissions, selectors, services
 from activity.forms import AsOfForm, CommentForm
+from catalog import card
 from catalog import selectors as catalog_selectors
-from catalog.types import AuthedRequest
-from catalog.views import model_card_context, render_page, render_version_page, version_url
+from catalog.version_page import render_version_page
+from core.http import render_page
+from core.types import AuthedRequest
 
 EXPORT_COLUMNS = ["time", "actor", "event", "model", "version", "from_stage", "to_stage", "comment", "details"]
 
@@ -110,10 +111,9 @@ def activity_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
 @login_required
 @require_POST
 def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
-    model_version = catalog_selectors.get_version(user=request.user, slug=slug, name=version)
+    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version)
     model = model_version.model
-    if not permissions.can_comment(request.user, model):
-        raise PermissionDenied("Only editors, reviewers and owners of this model can comment on its versions.")
+    permissions.may_comment(request.access, model).check_role()
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -123,7 +123,7 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
         else:
             if not request.htmx:
                 messages.success(request, "Comment added.")
-                return HttpResponseRedirect(version_url(model_version) + "#activity-heading")
+                return HttpResponseRedirect(model_version.get_absolute_url() + "#activity-heading")
             form = CommentForm()
     if not request.htmx:  # the version page again, with the error and the comment kept for editing
         return render_version_page(request, model_version, comment_form=form)
@@ -133,7 +133,7 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
         "current_version": model_version,
         "comment_form": form,
         "can_comment": True,
-        "page": selectors.activity_page(request=request, model=model, version=model_version),
+        "page": selectors.activity_page(params=request.GET, model=model, version=model_version),
         "target": "activity-feed",
     }
     return render(request, "activity/partials/_version_activity.html", context)
@@ -141,13 +141,34 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
 
 @login_required
 @require_GET
+def model_activity(request: AuthedRequest, slug: str) -> HttpResponse:
+    model = catalog_selectors.get_model(who=request.access, slug=slug)
+    search = selectors.search_activity(user=request.user, params=request.GET, model=model)
+    context = {
+        "filter": search.filter,
+        "page": search.page,
+        "target": "activity-results",
+        "action": reverse("activity:model-activity", kwargs={"slug": model.slug}),
+    }
+    return card.render_tab(
+        request,
+        model,
+        tab="activity",
+        template="activity/model_activity_tab.html",
+        context=context,
+        fragment="activity-results",
+    )
+
+
+@login_required
+@require_GET
 def model_history(request: AuthedRequest, slug: str) -> HttpResponse:
-    model = catalog_selectors.get_model(user=request.user, slug=slug)
+    model = catalog_selectors.get_model(who=request.access, slug=slug)
     form = AsOfForm(request.GET or None, initial={"at": timezone.localtime().replace(second=0, microsecond=0)})
     at: datetime | None = form.cleaned_data["at"] if form.is_valid() else None
-    context = model_card_context(request, model, "history") | {
+    context = {
         "as_of_form": form,
         "at": at,
         "as_of": selectors.stages_as_of(model=model, at=at) if at else None,
     }
-    return render_page(request, "catalog/model_detail.html", context, partial="tabs")
+    return card.render_tab(request, model, tab="history", template="activity/model_history_tab.html", context=context)

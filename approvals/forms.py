@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from approvals.models import MAX_COMMENT
-from catalog.models import LockLevel, Stage
+from catalog.models import MAX_APPROVALS, MIN_APPROVALS, LockLevel, Stage
 
 
 class ChangeRequestForm(forms.Form):
@@ -31,4 +31,6 @@ class LockForm(forms.Form):
 
 
 class PolicyForm(forms.Form):
-    required_approvals = forms.IntegerField(label="Approvals required", min_value=1, max_value=5)
+    required_approvals = forms.IntegerField(
+        label="Approvals required", min_value=MIN_APPROVALS, max_value=MAX_APPROVALS
+    )

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from activity.models import MAX_COMMENT  # one limit for every comment, which the log keeps
-from catalog.models import ModelVersion, Stage
+from catalog.models import MAX_APPROVALS, MIN_APPROVALS, ModelVersion, Stage
 
 
 class Status(models.TextChoices):
@@ -51,7 +51,7 @@ class StageChangeRequest(models.Model):
             models.CheckConstraint(condition=models.Q(to_stage__in=Stage.values), name="approvals_to_valid"),
             models.CheckConstraint(condition=~models.Q(from_stage=models.F("to_stage")), name="approvals_moves"),
             models.CheckConstraint(
-                condition=models.Q(required_approvals__gte=1, required_approvals__lte=5),
+                condition=models.Q(required_approvals__gte=MIN_APPROVALS, required_approvals__lte=MAX_APPROVALS),
                 name="approvals_required_range",
             ),
         ]

@@ -1,32 +1,35 @@
-"""View context of the workflow panels, shared by the version page and the workflow views."""
+"""View context of the workflow panels on the version page, shared by the version page and the workflow views."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
 from approvals import permissions, selectors
 from approvals.forms import ChangeRequestForm, LockForm, ReviewForm
 from approvals.models import StageChangeRequest
-from catalog.models import ARCHIVE_OTHERS_STAGES, LOCK_ORDER, STAGE_ORDER, ModelVersion, Stage, skipped_stages
-from catalog.permissions import AnyUser, can_edit_model
+from catalog.models import (
+    ARCHIVE_OTHERS_STAGES,
+    ARCHIVE_PREVIEW,
+    LOCK_ORDER,
+    STAGE_ORDER,
+    ModelVersion,
+    Stage,
+    skipped_stages,
+)
+from catalog.permissions import Access, may_edit_version
 
 
-def review_actions(user: AnyUser, change_request: StageChangeRequest) -> dict[str, bool]:
-    """What user may do with a request (annotated by selectors.with_review_details) now."""
-    model = change_request.version.model
-    pending = change_request.status == "pending"
+def review_actions(access: Access, change_request: StageChangeRequest) -> dict[str, bool]:
+    """What the user may do with a request (annotated by selectors.with_review_details) now."""
+    reviewed = getattr(change_request, "reviewed_by_me", False)
     return {
-        "can_review": pending
-        and not getattr(change_request, "reviewed_by_me", False)
-        and permissions.can_review(user, change_request, model),
-        "can_cancel": pending and permissions.can_cancel(user, change_request, model),
+        "can_review": bool(permissions.may_review(access, change_request, already_reviewed=reviewed)),
+        "can_cancel": bool(permissions.may_cancel(access, change_request)),
     }
 
 
 def request_panel(
-    request: HttpRequest,
+    access: Access,
     version: ModelVersion,
     *,
     to_stage: str = "",
@@ -34,23 +37,22 @@ def request_panel(
     error: str = "",
 ) -> dict[str, Any]:
     """Everything the version page's stage box, request panel and lock box show."""
-    user, model = request.user, version.model
-    pending = selectors.pending_for_version(user=user, version_id=version.pk)
-    can_request = permissions.can_request(user, model) and not version.is_locked and pending is None
+    pending = selectors.pending_for_version(user=access.user, version_id=version.pk)
+    can_request = bool(permissions.may_request_stage_change(access, version, pending=pending))
     context: dict[str, Any] = {
         "version": version,
-        "model": model,
+        "model": version.model,
         "pending": pending,
         "can_request": can_request,
-        "can_edit": can_edit_model(user, model) and not version.is_locked,
+        "can_edit": bool(may_edit_version(access, version)),
         "panel_error": error,
         "stage_choices": [(s.value, s.label) for s in STAGE_ORDER if s != version.stage],
         "review_form": ReviewForm(),
-        "lock_choices": _lock_choices(user, version),
+        "lock_choices": _lock_choices(access, version),
         "lock_form": LockForm(initial={"lock_level": version.lock_level}),
     }
     if pending is not None:
-        context.update(review_actions(user, pending))
+        context.update(review_actions(access, pending))
     if can_request and to_stage in Stage.values and to_stage != version.stage:
         context["compose"] = _compose(version, to_stage)
         context["request_form"] = form or ChangeRequestForm(initial={"to_stage": to_stage})
@@ -64,7 +66,7 @@ def _compose(version: ModelVersion, to_stage: str) -> dict[str, Any]:
             version.model.versions.filter(stage=to_stage)
             .exclude(pk=version.pk)
             .order_by("name")
-            .values_list("name", flat=True)[:21]
+            .values_list("name", flat=True)[: ARCHIVE_PREVIEW + 1]
         )
     return {
         "to_stage": to_stage,
@@ -72,16 +74,14 @@ def _compose(version: ModelVersion, to_stage: str) -> dict[str, Any]:
         "from_label": Stage(version.stage).label,
         "skipped": [s.label for s in skipped_stages(version.stage, to_stage)],
         "archive_offered": to_stage in ARCHIVE_OTHERS_STAGES,
-        "others": others,
+        "others": others[:ARCHIVE_PREVIEW],
+        "others_more": len(others) > ARCHIVE_PREVIEW,  # there are more than the preview names
     }
 
 
-def _lock_choices(user: AnyUser, version: ModelVersion) -> list[tuple[str, str]]:
-    if not can_edit_model(user, version.model):
-        return []
+def _lock_choices(access: Access, version: ModelVersion) -> list[tuple[str, str]]:
     return [
         (level.value, level.label)
         for level in LOCK_ORDER
-        if level != version.lock_level
-        and permissions.can_set_lock_level(user, version.model, current=version.lock_level, new=level)
+        if level != version.lock_level and permissions.may_set_lock_level(access, version, level)
     ]

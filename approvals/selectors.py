@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 
-from activity.selectors import LEAD_TIME_SAMPLE, Median, median_of
 from approvals.models import Decision, Review, StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
 from catalog.models import RegisteredModel
-from catalog.permissions import AnyUser
+from catalog.permissions import AnyUser, Who
 
 
-def get_change_request(*, user: AnyUser, pk: int) -> StageChangeRequest:
-    """The request with this id; raises Http404 when it does not exist or user may not view its model."""
+def get_change_request(*, who: Who, pk: int) -> StageChangeRequest:
+    """The request with this id; raises Http404 when it does not exist or the user may not view its model."""
     change_request = (
         StageChangeRequest.objects.select_related("version__model__owner", "requester", "resolved_by")
         .filter(pk=pk)
         .first()
     )
-    if change_request is None or not catalog_permissions.can_view_model(user, change_request.version.model):
+    if change_request is None or not catalog_permissions.can_view_model(who, change_request.version.model):
         raise Http404("No such request.")
     return change_request
 
@@ -94,32 +90,3 @@ def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
         catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
     )
     return StageChangeRequest.objects.filter(Exists(viewable), requester_id=user.pk).order_by("-created_at", "-id")
-
-
-def time_to_decision(*, user: AnyUser, days: int = 90, now: datetime | None = None) -> Median:
-    """Median time from request to approval or rejection of the requests decided in the last days, over at most the
-    LEAD_TIME_SAMPLE most recent decisions, on the models user may view."""
-    now = now or timezone.now()
-    decided = (
-        StageChangeRequest.objects.filter(
-            status__in=[Status.APPROVED, Status.REJECTED],
-            resolved_at__gte=now - timedelta(days=days),
-            resolved_at__lte=now,
-        )
-        .order_by("-resolved_at")
-        .values_list("created_at", "resolved_at", "version__model_id")
-    )
-    # Decisions are read newest first down their index, and the viewable models checked against a set read once:
-    # a permission subquery per row costs SQLite a fresh look at every grant, and a join first sorts them all.
-    viewable = set(
-        RegisteredModel.objects.filter(catalog_permissions.viewable_models_filter(user)).values_list("pk", flat=True)
-    )
-    durations: list[timedelta] = []
-    # At most five samples' worth read: past that, someone who sees few of the models gets a smaller sample rather
-    # than a home page that reads the whole window.
-    for requested, resolved, model_id in decided[: LEAD_TIME_SAMPLE * 5]:
-        if model_id in viewable and resolved is not None:
-            durations.append(resolved - requested)
-            if len(durations) == LEAD_TIME_SAMPLE:
-                break
-    return median_of(durations, days=days)

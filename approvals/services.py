@@ -8,11 +8,9 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from guardian.shortcuts import get_users_with_perms
 
 from activity.models import Verb
@@ -21,13 +19,15 @@ from approvals import permissions
 from approvals.models import MAX_COMMENT, Decision, Review, StageChangeRequest, Status
 from catalog.models import (
     ARCHIVE_OTHERS_STAGES,
+    MAX_APPROVALS,
+    MIN_APPROVALS,
     LockLevel,
     ModelVersion,
     RegisteredModel,
     Stage,
     skipped_stages,
 )
-from catalog.permissions import REVIEW, can_edit_model
+from catalog.permissions import REVIEW, Access
 from catalog.services import apply_stage_change
 from core import clock
 
@@ -52,8 +52,7 @@ def _label(stage: str) -> str:
 
 
 def _version_url(version: ModelVersion) -> str:
-    path = reverse("catalog:version-detail", kwargs={"slug": version.model.slug, "version": version.name})
-    return f"{settings.SITE_URL}{path}"
+    return f"{settings.SITE_URL}{version.get_absolute_url()}"
 
 
 def _send(subject: str, body: str, recipients: Iterable[str]) -> None:
@@ -121,37 +120,22 @@ def _log_request_event(
     )
 
 
-def _refuse_unless_pending(change_request: StageChangeRequest) -> None:
-    if change_request.status == Status.PENDING:
-        return
-    by = f" by {change_request.resolved_by.get_username()}" if change_request.resolved_by else ""
-    raise WorkflowError(f"This request was already {change_request.get_status_display().lower()}{by}.")
-
-
 @transaction.atomic
 def request_stage_change(
     *, actor: User, version: ModelVersion, to_stage: str, comment: str = "", archive_others: bool = False
 ) -> StageChangeRequest:
     """Ask to move version to to_stage; raises PermissionDenied, WorkflowError."""
-    if not permissions.can_request(actor, version.model):
-        raise PermissionDenied("Only editors and owners of this model can request stage changes.")
+    access = Access(actor)
+    permissions.may_request_stage_change(access, version, pending=None).check_role()
     if to_stage not in Stage.values:
         raise WorkflowError("Choose one of the stages.")
     comment = _check_comment(comment)
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
-    if version.is_locked:
-        raise WorkflowError(
-            f"Version {version.name} is locked ({version.get_lock_level_display()}); its stage cannot change."
-        )
+    permissions.may_request_stage_change(access, version, pending=None).enforce(WorkflowError)  # not locked
     if version.stage == to_stage:
         raise WorkflowError(f"Version {version.name} is already in {_label(to_stage)}.")
     pending = StageChangeRequest.objects.filter(version=version, status=Status.PENDING).select_related("requester")
-    if existing := pending.first():
-        raise WorkflowError(
-            f"Version {version.name} already has a pending request ({_label(existing.from_stage)} → "
-            f"{_label(existing.to_stage)}, by {existing.requester.get_username()}). "
-            "It must be approved, rejected or cancelled first."
-        )
+    permissions.may_request_stage_change(access, version, pending=pending.first()).enforce(WorkflowError)
     skipped = skipped_stages(version.stage, to_stage)
     change_request = StageChangeRequest(
         version=version,
@@ -198,15 +182,9 @@ def _lock_for_review(
         .select_related("version__model", "requester")
         .get(pk=change_request.pk)
     )
-    version = change_request.version
-    if not permissions.can_review_model(actor, version.model):
-        raise PermissionDenied("Only reviewers and owners of this model can approve or reject stage changes.")
-    if actor.pk == change_request.requester_id:
-        raise PermissionDenied("You made this request, so someone else has to review it.")
-    _refuse_unless_pending(change_request)
-    if change_request.reviews.filter(reviewer=actor).exists():
-        raise WorkflowError("You have already reviewed this request.")
-    return change_request, version, comment
+    already_reviewed = change_request.reviews.filter(reviewer=actor).exists()
+    permissions.may_review(actor, change_request, already_reviewed=already_reviewed).enforce(WorkflowError)
+    return change_request, change_request.version, comment
 
 
 @transaction.atomic
@@ -306,9 +284,7 @@ def cancel_change_request(*, actor: User, change_request: StageChangeRequest, co
         .get(pk=change_request.pk)
     )
     version = change_request.version
-    if not permissions.can_cancel(actor, change_request, version.model):
-        raise PermissionDenied("Only the requester or an owner of this model can cancel this request.")
-    _refuse_unless_pending(change_request)
+    permissions.may_cancel(actor, change_request).enforce(WorkflowError)
     _resolve(change_request, Status.CANCELLED, actor)
     _log_request_event(actor, Verb.STAGE_CHANGE_CANCELLED, change_request, version, comment)
     return change_request
@@ -317,20 +293,14 @@ def cancel_change_request(*, actor: User, change_request: StageChangeRequest, co
 @transaction.atomic
 def set_lock_level(*, actor: User, version: ModelVersion, lock_level: str, comment: str = "") -> ModelVersion:
     """Change a version's lock level (Editors raise, Owners lower). Raises PermissionDenied, WorkflowError."""
+    access = Access(actor)
+    permissions.may_set_lock_level(access, version).check_role()  # before reading the input
     if lock_level not in LockLevel.values:
         raise WorkflowError("Choose one of the lock levels.")
     comment = _check_comment(comment)
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     current = version.lock_level
-    if not permissions.can_set_lock_level(actor, version.model, current=current, new=lock_level):
-        owners_only = permissions.lowers_lock(current=current, new=lock_level) and can_edit_model(actor, version.model)
-        raise PermissionDenied(
-            "Only owners of this model can lower a lock level."
-            if owners_only
-            else "Only editors and owners of this model can lock its versions."
-        )
-    if lock_level == current:
-        raise WorkflowError(f"Version {version.name} is already {version.get_lock_level_display()}.")
+    permissions.may_set_lock_level(access, version, lock_level).enforce(WorkflowError)
     version.lock_level, version.updated_at = lock_level, clock.now()
     version.save(update_fields=["lock_level", "updated_at"])
     record_activity(
@@ -346,11 +316,10 @@ def set_lock_level(*, actor: User, version: ModelVersion, lock_level: str, comme
 
 @transaction.atomic
 def set_approval_policy(*, actor: User, model: RegisteredModel, required_approvals: int) -> RegisteredModel:
-    """Set the approvals a new request needs (1–5; pending ones keep theirs). Raises PermissionDenied, WorkflowError."""
-    if not permissions.can_set_policy(actor, model):
-        raise PermissionDenied("Only owners of this model can change its approval policy.")
-    if not 1 <= required_approvals <= 5:
-        raise WorkflowError("A stage change needs between 1 and 5 approvals.")
+    """Set the approvals a new request needs (pending ones keep theirs). Raises PermissionDenied, WorkflowError."""
+    permissions.may_set_approval_policy(actor, model).enforce(WorkflowError)
+    if not MIN_APPROVALS <= required_approvals <= MAX_APPROVALS:
+        raise WorkflowError(f"A stage change needs between {MIN_APPROVALS} and {MAX_APPROVALS} approvals.")
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     if model.required_approvals == required_approvals:
         raise WorkflowError(f"Stage changes already need {required_approvals} approval(s).")

@@ -9,43 +9,35 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from activity.keyset import keyset_page
 from activity.selectors import activity_page
 from approvals import panels, permissions, selectors, services
 from approvals.filters import InboxFilter
 from approvals.forms import ChangeRequestForm, LockForm, PolicyForm, ReviewForm
 from approvals.models import StageChangeRequest
+from catalog import card
 from catalog import selectors as catalog_selectors
-from catalog.models import LockLevel, ModelVersion
-from catalog.permissions import prefetch_model_permissions
-from catalog.types import AuthedRequest
-from catalog.views import model_card_context, page_of, render_page, render_version_page, version_url
-
-
-def _next_url(request: AuthedRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
+from catalog.models import MAX_APPROVALS, MIN_APPROVALS, LockLevel, ModelVersion, RegisteredModel
+from catalog.permissions import Access, Verdict
+from catalog.version_page import render_version_page
+from core.http import next_url, page_of, render_page
+from core.keyset import keyset_page
+from core.types import AuthedRequest
 
 
 def _version_update(
     request: AuthedRequest, version: ModelVersion, *, notice: str = "", error: str = ""
 ) -> HttpResponse:
     """The request panel, with out-of-band stage box, lock box, activity feed and inbox count."""
-    version = ModelVersion.objects.select_related("model", "created_by").get(pk=version.pk)
-    version.model = catalog_selectors.get_model(user=request.user, slug=version.model.slug)
-    context = panels.request_panel(request, version, error=error) | {
+    version = ModelVersion.objects.select_related("model__owner", "created_by").get(pk=version.pk)  # as it is now
+    context = panels.request_panel(request.access, version, error=error) | {
         "notice": notice,
-        "page": activity_page(request=request, model=version.model, version=version),
+        "page": activity_page(params=request.GET, model=version.model, version=version),
         "current_version": version,
         "target": "activity-feed",
     }
@@ -55,19 +47,18 @@ def _version_update(
 @login_required
 @require_http_methods(["GET", "POST"])
 def change_request_create(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
-    model_version = catalog_selectors.get_version(user=request.user, slug=slug, name=version)
-    if not permissions.can_request(request.user, model_version.model):
-        raise PermissionDenied("Only editors and owners of this model can request stage changes.")
+    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version)
+    permissions.may_request_stage_change(request.access, model_version, pending=None).check_role()
     if request.method == "GET":
         to_stage = request.GET.get("to_stage", "")
         response = (
             render(
                 request,
                 "approvals/partials/_request_panel.html",
-                panels.request_panel(request, model_version, to_stage=to_stage),
+                panels.request_panel(request.access, model_version, to_stage=to_stage),
             )
             if request.htmx
-            else redirect(f"{version_url(model_version)}?{urlencode({'to_stage': to_stage})}")
+            else redirect(f"{model_version.get_absolute_url()}?{urlencode({'to_stage': to_stage})}")
         )
         patch_vary_headers(response, ["HX-Request"])  # one URL, a panel or a redirect: caches must keep both
         return response
@@ -77,7 +68,7 @@ def change_request_create(request: AuthedRequest, slug: str, version: str) -> Ht
         # An unknown stage opens no form to show the field's error in, so the panel says it.
         error = "Choose one of the stages." if "to_stage" in form.errors else ""
         if request.htmx:
-            context = panels.request_panel(request, model_version, to_stage=to_stage, form=form, error=error)
+            context = panels.request_panel(request.access, model_version, to_stage=to_stage, form=form, error=error)
             return render(request, "approvals/partials/_request_panel.html", context)
         return render_version_page(request, model_version, to_stage=to_stage, form=form, error=error)
     try:
@@ -94,7 +85,7 @@ def _after_action(request: AuthedRequest, version: ModelVersion, *, notice: str 
         messages.error(request, error)
     elif notice:
         messages.success(request, notice)
-    return redirect(_next_url(request, version_url(version)))
+    return redirect(next_url(request, version.get_absolute_url()))
 
 
 def _review_action(
@@ -102,13 +93,12 @@ def _review_action(
     pk: int,
     action: Callable[..., StageChangeRequest],
     *,
-    may: Callable[[Any, StageChangeRequest, Any], bool],
+    may: Callable[[Access, StageChangeRequest], Verdict],
     notice: str,
 ) -> HttpResponse:
-    change_request = selectors.get_change_request(user=request.user, pk=pk)
+    change_request = selectors.get_change_request(who=request.access, pk=pk)
     version = change_request.version
-    if not may(request.user, change_request, version.model):
-        raise PermissionDenied(_refusal(request, change_request))
+    may(request.access, change_request).check_role()
     form = ReviewForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -123,10 +113,9 @@ def _review_action(
     return _after_action(request, version, notice="" if error else notice, error=error)
 
 
-def _refusal(request: AuthedRequest, change_request: StageChangeRequest) -> str:
-    if change_request.requester_id == request.user.pk:
-        return "You made this request, so someone else has to review it."
-    return "Your role on this model does not allow this action."
+def _may_review(access: Access, change_request: StageChangeRequest) -> Verdict:
+    # Whether this reviewer reviewed it already is the service's to say, after it locks the request.
+    return permissions.may_review(access, change_request, already_reviewed=False)
 
 
 def _card_update(
@@ -147,43 +136,40 @@ def _card_update(
         "pending_count": None if in_inbox else selectors.pending_count_for_model(model=model),
         "review_form": ReviewForm(),
         "show_model": in_inbox,
-    } | panels.review_actions(request.user, refreshed)
+    } | panels.review_actions(request.access, refreshed)
     return render(request, "approvals/partials/_request_card_update.html", context)
 
 
 @login_required
 @require_POST
 def change_request_approve(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _review_action(request, pk, services.approve_change_request, may=permissions.can_review, notice="Approved.")
+    return _review_action(request, pk, services.approve_change_request, may=_may_review, notice="Approved.")
 
 
 @login_required
 @require_POST
 def change_request_reject(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _review_action(request, pk, services.reject_change_request, may=permissions.can_review, notice="Rejected.")
+    return _review_action(request, pk, services.reject_change_request, may=_may_review, notice="Rejected.")
 
 
 @login_required
 @require_POST
 def change_request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     return _review_action(
-        request, pk, services.cancel_change_request, may=permissions.can_cancel, notice="Request cancelled."
+        request, pk, services.cancel_change_request, may=permissions.may_cancel, notice="Request cancelled."
     )
 
 
 @login_required
 @require_POST
 def lock_level_set(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
-    model_version = catalog_selectors.get_version(user=request.user, slug=slug, name=version)
+    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version)
+    permissions.may_set_lock_level(request.access, model_version).check_role()  # before reading the input
     form = LockForm(request.POST)
     if not form.is_valid():
         return _after_action(request, model_version, error="Choose one of the lock levels.")
     new = form.cleaned_data["lock_level"]
-    current = model_version.lock_level
-    if new != current and not permissions.can_set_lock_level(
-        request.user, model_version.model, current=current, new=new
-    ):
-        raise PermissionDenied("Only owners can lower a lock level; editors and owners can raise it.")
+    permissions.may_set_lock_level(request.access, model_version, new).check_role()
     try:
         services.set_lock_level(actor=request.user, version=model_version, lock_level=new)
     except services.WorkflowError as error:
@@ -191,12 +177,19 @@ def lock_level_set(request: AuthedRequest, slug: str, version: str) -> HttpRespo
     return _after_action(request, model_version, notice=f"Lock level set to {LockLevel(new).label}.")
 
 
+def policy_context(access: Access, model: RegisteredModel) -> dict[str, Any]:
+    """What the approval-policy box on the model card needs."""
+    return {
+        "can_set_policy": bool(permissions.may_set_approval_policy(access, model)),
+        "approval_limits": (MIN_APPROVALS, MAX_APPROVALS),
+    }
+
+
 @login_required
 @require_POST
 def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
-    model = catalog_selectors.get_model(user=request.user, slug=slug)
-    if not permissions.can_set_policy(request.user, model):
-        raise PermissionDenied("Only owners of this model can change its approval policy.")
+    model = catalog_selectors.get_model(who=request.access, slug=slug)
+    permissions.may_set_approval_policy(request.access, model).check_role()
     form = PolicyForm(request.POST)
     error = notice = ""
     if form.is_valid():
@@ -211,10 +204,9 @@ def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if not request.htmx:
         messages.error(request, error) if error else messages.success(request, notice)
-        return redirect("catalog:model-detail", slug=model.slug)
-    context = {
+        return redirect(model)
+    context = policy_context(request.access, model) | {
         "model": model,
-        "can_manage": True,
         "policy_form": form if error else None,
         "notice": notice,
         "policy_error": error,
@@ -225,17 +217,15 @@ def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def model_pending(request: AuthedRequest, slug: str) -> HttpResponse:
-    model = catalog_selectors.get_model(user=request.user, slug=slug)
+    model = catalog_selectors.get_model(who=request.access, slug=slug)
     page = page_of(request, selectors.with_review_details(selectors.pending_for_model(model=model), user=request.user))
-    for change_request in page.object_list:
-        change_request.version.model = model  # the model already checked, whose cached permissions serve every card
-    context = model_card_context(request, model, "pending") | {
+    context = {
         "page": page,
-        "cards": [(r, panels.review_actions(request.user, r)) for r in page.object_list],
+        "cards": [(r, panels.review_actions(request.access, r)) for r in page.object_list],
         "review_form": ReviewForm(),
         "query": "",
     }
-    return render_page(request, "catalog/model_detail.html", context, partial="tabs")
+    return card.render_tab(request, model, tab="pending", template="approvals/model_pending_tab.html", context=context)
 
 
 @login_required
@@ -253,12 +243,12 @@ def inbox(request: AuthedRequest) -> HttpResponse:
         selectors.own_requests(user=request.user).filter(status="pending"), user=request.user
     )
     own_page = list(own[:20])
-    prefetch_model_permissions(request.user, [r.version.model for r in [*page.object_list, *own_page]])
+    request.access.prefetch(r.version.model for r in [*page.object_list, *own_page])
     context: dict[str, Any] = {
         "filter": inbox_filter,
         "page": page,
-        "cards": [(r, panels.review_actions(request.user, r)) for r in page.object_list],
-        "own_cards": [(r, panels.review_actions(request.user, r)) for r in own_page],
+        "cards": [(r, panels.review_actions(request.access, r)) for r in page.object_list],
+        "own_cards": [(r, panels.review_actions(request.access, r)) for r in own_page],
         "own_total": own.count() if len(own_page) == 20 else len(own_page),
         "review_form": ReviewForm(),
         "query": request.GET.copy().urlencode(),

@@ -115,8 +115,8 @@ def run_backend(backend: str, models: int, versions: int, runs: int, activity: i
     editor.force_login(User.objects.get(username="scale-editor"))
     pages = owner_pages(f"{models // 2:05d}")
     rows = [measure(owner, name, path, headers, runs) for name, path, headers in pages]
-    from activity.keyset import Cursor
     from approvals.models import StageChangeRequest
+    from core.keyset import Cursor
 
     pending = StageChangeRequest.objects.filter(status="pending").order_by("created_at", "id")
     deep = str(Cursor.of(pending[pending.count() // 2]))
@@ -164,8 +164,8 @@ def activity_paths(middle: str) -> list[tuple[str, str, dict[str, str]]]:
     from django.utils import timezone
 
     from activity import selectors
-    from activity.keyset import Cursor
     from activity.models import ActivityEntry
+    from core.keyset import Cursor
 
     owner = User.objects.get(username="scale-owner")
     newest_first = ActivityEntry.objects.order_by("-created_at", "-pk")

@@ -11,6 +11,15 @@ from django.contrib.auth.models import Group
 
 from catalog.models import (
     LABEL_PATTERN,
+    MAX_ATTRIBUTE_KEY,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_ATTRIBUTES,
+    MAX_DESCRIPTION,
+    MAX_LABEL,
+    MAX_LABELS,
+    MAX_MODEL_NAME,
+    MAX_URI,
+    MAX_VERSION_NAME,
     VERSION_NAME_PATTERN,
     DataType,
     ModelVersion,
@@ -21,11 +30,6 @@ from catalog.models import (
 from catalog.permissions import Role
 from catalog.services import RESERVED_NAMES
 
-MAX_LABELS = 20
-MAX_ATTRIBUTES = 50
-MAX_ATTRIBUTE_KEY = 100
-MAX_ATTRIBUTE_VALUE = 500
-
 
 def parse_labels(text: str) -> list[str]:
     """Split "nlp, vision" into sorted unique lowercase names; raises forms.ValidationError on bad names."""
@@ -33,7 +37,7 @@ def parse_labels(text: str) -> list[str]:
     bad = [name for name in names if not re.match(LABEL_PATTERN, name)]
     if bad:
         raise forms.ValidationError(
-            "Labels are 1–50 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter "
+            f"Labels are 1–{MAX_LABEL} characters: lowercase letters, digits, '.', '_' or '-', starting with a letter "
             "or digit. Not valid: %(bad)s",
             params={"bad": ", ".join(bad[:5])},
         )
@@ -71,7 +75,7 @@ def format_attributes(attributes: dict[str, Any]) -> str:
 class LabelsField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 1200)
+        kwargs.setdefault("max_length", MAX_LABELS * (MAX_LABEL + 2))  # every label, each with ", "
         kwargs.setdefault("help_text", "Comma-separated, e.g. nlp, churn, team-search")
         super().__init__(**kwargs)
 
@@ -80,8 +84,10 @@ class LabelsField(forms.CharField):
 
 
 class ModelRegisterForm(forms.Form):
-    name = forms.CharField(max_length=200, help_text="Unique in the catalog, 1–200 characters.")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000)
+    name = forms.CharField(
+        max_length=MAX_MODEL_NAME, help_text=f"Unique in the catalog, 1–{MAX_MODEL_NAME} characters."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=MAX_DESCRIPTION)
     labels = LabelsField()
     task_type = forms.ChoiceField(label="Task type", choices=TaskType.choices, initial=TaskType.UNKNOWN)
     data_type = forms.ChoiceField(label="Data type", choices=DataType.choices, initial=DataType.UNKNOWN)
@@ -97,7 +103,7 @@ class ModelRegisterForm(forms.Form):
 
 
 class ModelEditForm(forms.Form):
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=10_000)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=MAX_DESCRIPTION)
     labels = LabelsField()
     task_type = forms.ChoiceField(label="Task type", choices=TaskType.choices)
     data_type = forms.ChoiceField(label="Data type", choices=DataType.choices)
@@ -112,24 +118,24 @@ class ModelEditForm(forms.Form):
 class VersionForm(forms.Form):
     name = forms.RegexField(
         regex=VERSION_NAME_PATTERN,
-        max_length=100,
+        max_length=MAX_VERSION_NAME,
         strip=True,  # RegexField keeps surrounding spaces by default; the service strips them too
         label="Version name",
         help_text="e.g. v1.2.0 — letters, digits, '.', '_' or '-'; unique within the model.",
         error_messages={"invalid": "Start with a letter or digit; then use letters, digits, '.', '_' or '-'."},
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=MAX_DESCRIPTION)
     labels = LabelsField()
     attributes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "framework = pytorch\naccuracy = 0.94"}),
         required=False,
-        max_length=60_000,
+        max_length=MAX_ATTRIBUTES * (MAX_ATTRIBUTE_KEY + MAX_ATTRIBUTE_VALUE + 4),  # every line, "key = value\n"
         help_text="One “key = value” per line.",
     )
     artifact_uri = forms.CharField(
-        label="Artifact URI", max_length=1000, required=False, help_text="e.g. s3://models/churn/v3/model.pkl"
+        label="Artifact URI", max_length=MAX_URI, required=False, help_text="e.g. s3://models/churn/v3/model.pkl"
     )
-    source_run_url = forms.URLField(label="Source run URL", max_length=1000, required=False, assume_scheme="https")
+    source_run_url = forms.URLField(label="Source run URL", max_length=MAX_URI, required=False, assume_scheme="https")
 
     def __init__(self, *args: Any, model: RegisteredModel, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

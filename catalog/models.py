@@ -6,12 +6,27 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core import clock
 
 LABEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,49}$"
 VERSION_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+# Limits, enforced by catalog.services (and the database where it can), read by forms, templates and the API.
+MAX_MODEL_NAME = 200
+MAX_VERSION_NAME = 100
+MAX_DESCRIPTION = 10_000
+MAX_LABEL = 50
+MAX_LABELS = 20
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_KEY = 100
+MAX_ATTRIBUTE_VALUE = 500
+MAX_URI = 1000
+MIN_APPROVALS, MAX_APPROVALS = 1, 5
+# How many of the versions a promotion would archive the request panel names.
+ARCHIVE_PREVIEW = 20
 
 
 class Stage(models.TextChoices):
@@ -86,7 +101,7 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
 
 class Label(models.Model):
     name = models.CharField(
-        max_length=50,
+        max_length=MAX_LABEL,
         unique=True,
         validators=[RegexValidator(LABEL_PATTERN, "Use lowercase letters, digits, '.', '_' or '-'.")],
     )
@@ -110,16 +125,18 @@ class RegisteredModel(models.Model):
     never aggregate versions; only catalog.services writes them, in the transaction that changes a version.
     """
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=MAX_MODEL_NAME)
     slug = models.SlugField(max_length=220, unique=True)
-    description = models.TextField(blank=True, max_length=10_000, validators=[MaxLengthValidator(10_000)])
+    description = models.TextField(
+        blank=True, max_length=MAX_DESCRIPTION, validators=[MaxLengthValidator(MAX_DESCRIPTION)]
+    )
     labels = models.ManyToManyField(Label, blank=True, related_name="models")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models")
     task_type = models.CharField(max_length=20, choices=TaskType.choices, default=TaskType.UNKNOWN)
     data_type = models.CharField(max_length=20, choices=DataType.choices, default=DataType.UNKNOWN)
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.ORGANIZATION)
     required_approvals = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        default=MIN_APPROVALS, validators=[MinValueValidator(MIN_APPROVALS), MaxValueValidator(MAX_APPROVALS)]
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)  # set by catalog.services on every change
@@ -143,7 +160,7 @@ class RegisteredModel(models.Model):
             _choices_check("data_type", DataType, "catalog_model_data_type_valid"),
             _choices_check("visibility", Visibility, "catalog_model_visibility_valid"),
             models.CheckConstraint(
-                condition=models.Q(required_approvals__gte=1, required_approvals__lte=5),
+                condition=models.Q(required_approvals__gte=MIN_APPROVALS, required_approvals__lte=MAX_APPROVALS),
                 name="catalog_model_required_approvals_range",
             ),
         ]
@@ -160,6 +177,9 @@ class RegisteredModel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:model-detail", kwargs={"slug": self.slug})
+
     @property
     def version_count(self) -> int:
         return sum(getattr(self, stage_count_field(stage)) for stage in STAGE_ORDER)
@@ -168,7 +188,7 @@ class RegisteredModel(models.Model):
 class ModelVersion(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="versions")
     name = models.CharField(
-        max_length=100,
+        max_length=MAX_VERSION_NAME,
         validators=[
             RegexValidator(
                 VERSION_NAME_PATTERN,
@@ -176,11 +196,13 @@ class ModelVersion(models.Model):
             )
         ],
     )
-    description = models.TextField(blank=True, max_length=10_000, validators=[MaxLengthValidator(10_000)])
+    description = models.TextField(
+        blank=True, max_length=MAX_DESCRIPTION, validators=[MaxLengthValidator(MAX_DESCRIPTION)]
+    )
     labels = models.ManyToManyField(Label, blank=True, related_name="versions")
     attributes = models.JSONField(default=dict, blank=True)
-    artifact_uri = models.CharField(max_length=1000, blank=True)
-    source_run_url = models.URLField(max_length=1000, blank=True)
+    artifact_uri = models.CharField(max_length=MAX_URI, blank=True)
+    source_run_url = models.URLField(max_length=MAX_URI, blank=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UNASSIGNED)
     lock_level = models.CharField(max_length=10, choices=LockLevel.choices, default=LockLevel.OPEN)
     created_by = models.ForeignKey(
@@ -211,6 +233,9 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.name} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:version-detail", kwargs={"slug": self.model.slug, "version": self.name})
 
     @property
     def is_locked(self) -> bool:

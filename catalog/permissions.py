@@ -1,15 +1,26 @@
-"""Every permission decision about registered models, on top of guardian's object permissions."""
+"""Every permission decision about registered models and versions, on top of guardian's object permissions.
+
+A decision answers two questions at once: may this user do this to this object, and if not, why, in the sentence
+a user reads. Views, panels, services, the admin and the API all ask the same function, so a refusal reads the
+same on every front door. Each function takes an `Access` (what one user may do, computed once per request) or,
+from a service that must decide afresh inside its transaction, the user itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeGuard, cast
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Exists, OuterRef, Subquery
 from guardian.core import ObjectPermissionChecker
 
 from catalog.models import (
+    LockLevel,
+    ModelVersion,
     RegisteredModel,
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
@@ -56,72 +67,191 @@ def role_for_permissions(perms: frozenset[str] | set[str]) -> Role | None:
     return None
 
 
+# Decisions ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether an action is allowed and, when it is not, the reason a user reads."""
+
+    allowed: bool
+    reason: str = ""
+    # Refused because of who the actor is (a 403 on every front door), or because of the object's state (a locked
+    # version, a request already decided), which the service reports as its domain error.
+    by_role: bool = True
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def forbidden(self) -> bool:
+        """Refused because of the actor's role: a view answers 403 before reading any input."""
+        return not self.allowed and self.by_role
+
+    def check_role(self) -> None:
+        """Raise PermissionDenied when the actor's role refuses the action; a state refusal is left to the service."""
+        if self.forbidden:
+            raise PermissionDenied(self.reason)
+
+    def enforce(self, state_error: type[Exception]) -> None:
+        """Raise PermissionDenied for a refusal by role, state_error for a refusal by state; nothing when allowed."""
+        if self.allowed:
+            return
+        raise PermissionDenied(self.reason) if self.by_role else state_error(self.reason)
+
+
+ALLOWED = Verdict(True)
+
+
+def refused(reason: str) -> Verdict:
+    """Refused because of who the actor is."""
+    return Verdict(False, reason)
+
+
+def blocked(reason: str) -> Verdict:
+    """Refused because of the state of the object, whoever asks."""
+    return Verdict(False, reason, by_role=False)
+
+
+# What a user holds -------------------------------------------------------------------------------------------------
+
+# Bumped whenever a role is granted or taken away, so that an Access made earlier in the same request forgets what it
+# read: a role change can never be answered from a stale cache. A plain counter is enough: an Access lives for one
+# request, in one thread, and a bump by another thread only costs a re-read.
+_grants_generation = 0
+
+
+def grants_changed() -> None:
+    """Note that roles changed (called by the services that grant or remove them)."""
+    global _grants_generation
+    _grants_generation += 1
+
+
 def _is_active_user(user: AnyUser) -> TypeGuard[User]:
     return isinstance(user, User) and user.is_active
 
 
-def model_permissions(user: AnyUser, model: RegisteredModel) -> frozenset[str]:
-    """Return the codenames user holds on model (directly, via groups or as superuser); cached per object."""
-    if not _is_active_user(user):
-        return frozenset()
-    if user.is_superuser:
-        return ALL_PERMISSIONS
-    cache: dict[Any, frozenset[str]] = model.__dict__.setdefault("_permission_cache", {})
-    if user.pk not in cache:
-        perms = set(ObjectPermissionChecker(user).get_perms(model)) & ALL_PERMISSIONS
-        if model.visibility == Visibility.ORGANIZATION:
-            perms.add(VIEW)
-        cache[user.pk] = frozenset(perms)
-    return cache[user.pk]
+class Access:
+    """What one user may do on models: made once per request (request.access) and passed where it is needed.
+
+    It reads the user's grants on a model once and keeps them for the rest of the request; a list page loads them
+    for every model shown in two queries with `prefetch`.
+    """
+
+    def __init__(self, user: AnyUser) -> None:
+        self.user = user
+        self._granted: dict[int, frozenset[str]] = {}
+        self._generation = _grants_generation
+
+    def __repr__(self) -> str:
+        return f"<Access of {self.user}>"
+
+    @property
+    def is_active(self) -> bool:
+        return _is_active_user(self.user)
+
+    def _current(self) -> dict[int, frozenset[str]]:
+        if self._generation != _grants_generation:
+            self._granted.clear()
+            self._generation = _grants_generation
+        return self._granted
+
+    def permissions(self, model: RegisteredModel) -> frozenset[str]:
+        """The codenames the user holds on model: directly, through groups, as superuser, or (view) by visibility."""
+        user = self.user
+        if not _is_active_user(user):
+            return frozenset()
+        if user.is_superuser:
+            return ALL_PERMISSIONS
+        granted = self._current()
+        perms = granted.get(model.pk)
+        if perms is None:
+            perms = granted[model.pk] = frozenset(set(ObjectPermissionChecker(user).get_perms(model)) & ALL_PERMISSIONS)
+        # Visibility is read from the model given, not cached: a model edited in this request answers as it is now.
+        return perms | {VIEW} if model.visibility == Visibility.ORGANIZATION else perms
+
+    def prefetch(self, models_: Iterable[RegisteredModel]) -> None:
+        """Read the user's grants on many models in two queries, so per-model decisions on a list page cost none."""
+        user, wanted = self.user, [m for m in models_ if m.pk not in self._current()]
+        if not _is_active_user(user) or user.is_superuser or not wanted:
+            return
+        checker = ObjectPermissionChecker(user)
+        checker.prefetch_perms(cast(Any, wanted))  # guardian takes any list of objects; its annotation says QuerySet
+        for model in wanted:
+            self._granted[model.pk] = frozenset(set(checker.get_perms(model)) & ALL_PERMISSIONS)
+
+    def holds(self, model: RegisteredModel, codename: str) -> bool:
+        return codename in self.permissions(model)
 
 
-def prefetch_model_permissions(user: AnyUser, models_: list[RegisteredModel]) -> None:
-    """Load user's permissions on many models in two queries, so per-model checks on a list page cost none."""
-    if not _is_active_user(user) or user.is_superuser or not models_:
-        return
-    checker = ObjectPermissionChecker(user)
-    checker.prefetch_perms(cast(Any, models_))  # guardian documents any list of objects; its annotation says QuerySet
-    for model in models_:
-        cache: dict[Any, frozenset[str]] = model.__dict__.setdefault("_permission_cache", {})
-        perms = set(checker.get_perms(model)) & ALL_PERMISSIONS
-        if model.visibility == Visibility.ORGANIZATION:
-            perms.add(VIEW)
-        cache[user.pk] = frozenset(perms)
+Who = Access | AnyUser
 
 
-def can_view_model(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may see model at all (otherwise it is a 404 for them)."""
-    return VIEW in model_permissions(user, model)
+def access_of(who: Who) -> Access:
+    """The Access given, or a fresh one for a user (what a service uses, so it decides on what the database holds)."""
+    return who if isinstance(who, Access) else Access(who)
 
 
-def can_edit_model(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may edit the model's metadata and register versions (Editors and Owners)."""
-    return EDIT in model_permissions(user, model)
+# One decision per action -------------------------------------------------------------------------------------------
 
 
-def can_request_stage_change(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may request stage changes of the model's versions (Editors and Owners)."""
-    return REQUEST in model_permissions(user, model)
+def can_view_model(who: Who, model: RegisteredModel) -> bool:
+    """Whether the user may see model at all (otherwise it does not exist for them: a 404)."""
+    return access_of(who).holds(model, VIEW)
 
 
-def can_review_stage_change(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may approve or reject stage change requests on the model (Reviewers and Owners)."""
-    return REVIEW in model_permissions(user, model)
+def may_register_model(who: Who) -> Verdict:
+    """Any active signed-in user may register a model, and becomes its owner."""
+    return ALLOWED if access_of(who).is_active else refused("You cannot register models.")
 
 
-def can_manage_model(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may manage collaborators, visibility, locks and the approval policy (Owners)."""
-    return MANAGE in model_permissions(user, model)
+def may_edit_model(who: Who, model: RegisteredModel) -> Verdict:
+    """Editors and Owners may edit a model's description, labels and types."""
+    if access_of(who).holds(model, EDIT):
+        return ALLOWED
+    return refused("Only editors and owners of this model can edit it.")
 
 
-def can_register_model(user: AnyUser) -> bool:
-    """Whether user may register a new model: any active signed-in user, who becomes its owner."""
-    return _is_active_user(user)
+def may_change_visibility(who: Who, model: RegisteredModel) -> Verdict:
+    """Only Owners may change who can see a model."""
+    if access_of(who).holds(model, MANAGE):
+        return ALLOWED
+    return refused("Only owners of this model can change who may see it.")
 
 
-def can_see_redacted(user: AnyUser, model: RegisteredModel) -> bool:
-    """Whether user may see the artifact location of a version whose lock level is Redact (Owners)."""
-    return can_manage_model(user, model)
+def may_register_version(who: Who, model: RegisteredModel) -> Verdict:
+    """Editors and Owners may register versions of a model."""
+    if access_of(who).holds(model, EDIT):
+        return ALLOWED
+    return refused("Only editors and owners of this model can register versions.")
+
+
+def may_edit_version(who: Who, version: ModelVersion) -> Verdict:
+    """Editors and Owners may edit a version's metadata while it is not locked."""
+    if not access_of(who).holds(version.model, EDIT):
+        return refused("Only editors and owners of this model can edit its versions.")
+    if version.is_locked:
+        return blocked(
+            f"Version {version.name} is locked ({version.get_lock_level_display()}); its metadata cannot change."
+        )
+    return ALLOWED
+
+
+def may_manage_collaborators(who: Who, model: RegisteredModel) -> Verdict:
+    """Only Owners may give or take away roles on a model."""
+    if access_of(who).holds(model, MANAGE):
+        return ALLOWED
+    return refused("Only owners of this model can manage its collaborators.")
+
+
+def may_see_artifacts(who: Who, version: ModelVersion) -> Verdict:
+    """Who sees a version sees where its artifacts are, except under lock level Redact, where only Owners do."""
+    if version.lock_level != LockLevel.REDACT or access_of(who).holds(version.model, MANAGE):
+        return ALLOWED
+    return refused("Redacted (lock level Redact)")
+
+
+# Filters for lists ---------------------------------------------------------------------------------------------------
 
 
 def _holds(user: User, codename: str, *, correlated: bool) -> models.Q:

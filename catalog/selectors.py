@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
 from catalog import permissions
@@ -20,7 +20,7 @@ from catalog.models import (
     Stage,
     stage_count_field,
 )
-from catalog.permissions import AnyUser, Role
+from catalog.permissions import AnyUser, Role, Who
 
 
 def visible_models(*, user: AnyUser) -> QuerySet[RegisteredModel]:
@@ -36,17 +36,17 @@ def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(Exists(viewable))
 
 
-def get_model(*, user: AnyUser, slug: str) -> RegisteredModel:
-    """The model with this slug; raises Http404 when it does not exist or user may not view it."""
+def get_model(*, who: Who, slug: str) -> RegisteredModel:
+    """The model with this slug; raises Http404 when it does not exist or the user may not view it."""
     model = RegisteredModel.objects.select_related("owner").filter(slug=slug).first()
-    if model is None or not permissions.can_view_model(user, model):
+    if model is None or not permissions.can_view_model(who, model):
         raise Http404("No such model.")
     return model
 
 
-def get_version(*, user: AnyUser, slug: str, name: str) -> ModelVersion:
-    """The version of a model user may view; raises Http404 otherwise."""
-    model = get_model(user=user, slug=slug)
+def get_version(*, who: Who, slug: str, name: str) -> ModelVersion:
+    """The version of a model the user may view; raises Http404 otherwise."""
+    model = get_model(who=who, slug=slug)
     if "\x00" in name:  # no version name holds NUL, and PostgreSQL refuses it in a query (a 500, not a 404)
         raise Http404("No such version.")
     version = (
@@ -57,7 +57,7 @@ def get_version(*, user: AnyUser, slug: str, name: str) -> ModelVersion:
     )
     if version is None:
         raise Http404("No such version.")
-    version.model = model  # keeps the permission cache of the model already loaded
+    version.model = model  # already read: no second query for it
     return version
 
 
@@ -80,37 +80,6 @@ def production_versions(*, model: RegisteredModel, limit: int = 10) -> list[Mode
     """The model's versions in Production, most recently promoted first."""
     return list(
         ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION).order_by("-stage_changed_at", "-id")[:limit]
-    )
-
-
-@dataclass(frozen=True)
-class HomeStats:
-    total_models: int
-    total_versions: int
-    stage_counts: list[StageCount]
-    recently_registered: list[ModelVersion]
-    recently_changed: list[ModelVersion]
-
-    @property
-    def production_count(self) -> int:
-        return next(c.count for c in self.stage_counts if c.stage == Stage.PRODUCTION)
-
-
-def home_stats(*, user: AnyUser, recent: int = 8) -> HomeStats:
-    """Totals and recent versions across the models user may view."""
-    totals = visible_models(user=user).aggregate(
-        models=Count("pk"), **{stage.value: Sum(stage_count_field(stage)) for stage in STAGE_ORDER}
-    )
-    counts = [StageCount(stage=stage, count=totals[stage.value] or 0) for stage in STAGE_ORDER]
-    recent_qs = visible_versions(user=user).select_related("model")
-    return HomeStats(
-        total_models=totals["models"],
-        total_versions=sum(c.count for c in counts),
-        stage_counts=counts,
-        recently_registered=list(recent_qs.order_by("-created_at", "-id")[:recent]),
-        recently_changed=list(
-            recent_qs.filter(stage_changed_at__isnull=False).order_by("-stage_changed_at", "-id")[:recent]
-        ),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission, User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -16,10 +16,13 @@ from activity.models import Verb
 from activity.services import record_activity
 from catalog import permissions
 from catalog.models import (
+    MAX_ATTRIBUTE_KEY,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_ATTRIBUTES,
+    MAX_LABELS,
     STAGE_ORDER,
     DataType,
     Label,
-    LockLevel,
     ModelVersion,
     RegisteredModel,
     RegisteredModelGroupObjectPermission,
@@ -52,10 +55,32 @@ def _validated(instance: Model, *, exclude: Iterable[str] = ()) -> None:
 
 def _labels(names: Iterable[str]) -> list[Label]:
     wanted = sorted(set(names))
+    if len(wanted) > MAX_LABELS:
+        raise CatalogError(f"At most {MAX_LABELS} labels.")
     for name in wanted:
         _validated(Label(name=name))
     Label.objects.bulk_create([Label(name=name) for name in wanted], ignore_conflicts=True)
     return list(Label.objects.filter(name__in=wanted))
+
+
+AttributeValue = str | int | float | bool
+
+
+def _attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, AttributeValue]:
+    """A version's attributes, checked against the limits: text keys, plain values (text, numbers, booleans)."""
+    checked = dict(attributes or {})
+    if len(checked) > MAX_ATTRIBUTES:
+        raise CatalogError(f"At most {MAX_ATTRIBUTES} attributes.")
+    for key, value in checked.items():
+        if not isinstance(key, str) or not key.strip() or len(key) > MAX_ATTRIBUTE_KEY:
+            raise CatalogError(f"Attribute keys are 1–{MAX_ATTRIBUTE_KEY} characters.")
+        if not isinstance(value, str | int | float | bool):
+            raise CatalogError(f"Attribute “{key}” must be text, a number or true/false.")
+        if len(str(value)) > MAX_ATTRIBUTE_VALUE:
+            raise CatalogError(f"Attribute “{key}” is longer than {MAX_ATTRIBUTE_VALUE} characters.")
+        if "\x00" in key or "\x00" in str(value):
+            raise CatalogError(f"Attribute “{key}” contains a character that cannot be stored (NUL).")
+    return checked
 
 
 def _unique_slug(name: str) -> str:
@@ -80,6 +105,7 @@ def _grant_role(*, model: RegisteredModel, role: Role, user: Any = None, group: 
         RegisteredModelGroupObjectPermission.objects.bulk_create(
             [RegisteredModelGroupObjectPermission(content_object=model, group=group, permission=p) for p in perms]
         )
+    permissions.grants_changed()
 
 
 @transaction.atomic
@@ -94,8 +120,7 @@ def register_model(
     visibility: str = Visibility.ORGANIZATION,
 ) -> RegisteredModel:
     """Register a model owned by actor, who gets the Owner role. Raises PermissionDenied, CatalogError."""
-    if not permissions.can_register_model(actor):
-        raise PermissionDenied("You cannot register models.")
+    permissions.may_register_model(actor).enforce(CatalogError)
     name = name.strip()
     model = RegisteredModel(
         name=name,
@@ -135,20 +160,19 @@ def register_version(
     name: str,
     description: str = "",
     labels: Iterable[str] = (),
-    attributes: Mapping[str, str] | None = None,
+    attributes: Mapping[str, AttributeValue] | None = None,
     artifact_uri: str = "",
     source_run_url: str = "",
 ) -> ModelVersion:
     """Register a new version of model, in stage Unassigned. Raises PermissionDenied, CatalogError."""
-    if not permissions.can_edit_model(actor, model):
-        raise PermissionDenied("Only editors and owners of this model can register versions.")
+    permissions.may_register_version(actor, model).enforce(CatalogError)
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)  # serialize version names per model
     name = name.strip()
     version = ModelVersion(
         model=model,
         name=name,
         description=description.strip(),
-        attributes=dict(attributes or {}),
+        attributes=_attributes(attributes),
         artifact_uri=artifact_uri.strip(),
         source_run_url=source_run_url.strip(),
         created_by=actor,
@@ -225,8 +249,8 @@ def edit_model(
     visibility: str | None = None,
 ) -> RegisteredModel:
     """Change a model's description, labels and types (Owners: visibility). Raises PermissionDenied, CatalogError."""
-    if not permissions.can_edit_model(actor, model):
-        raise PermissionDenied("Only editors and owners of this model can edit it.")
+    access = permissions.Access(actor)
+    permissions.may_edit_model(access, model).enforce(CatalogError)
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     values: dict[str, Any] = {
         "description": description.strip(),
@@ -234,8 +258,7 @@ def edit_model(
         "data_type": data_type,
     }
     if visibility is not None and visibility != model.visibility:
-        if not permissions.can_manage_model(actor, model):
-            raise PermissionDenied("Only owners of this model can change who may see it.")
+        permissions.may_change_visibility(access, model).enforce(CatalogError)
         values["visibility"] = visibility
     changed = _changed_fields(model, values)
     for field, value in values.items():
@@ -259,21 +282,18 @@ def edit_version(
     version: ModelVersion,
     description: str,
     labels: Iterable[str],
-    attributes: Mapping[str, str],
+    attributes: Mapping[str, AttributeValue],
     artifact_uri: str,
     source_run_url: str,
 ) -> ModelVersion:
     """Change a version's description, labels, attributes and links. Raises PermissionDenied, CatalogError."""
-    if not permissions.can_edit_model(actor, version.model):
-        raise PermissionDenied("Only editors and owners of this model can edit its versions.")
+    access = permissions.Access(actor)
+    permissions.may_edit_version(access, version).check_role()
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
-    if version.lock_level != LockLevel.OPEN:
-        raise CatalogError(
-            f"Version {version.name} is locked ({version.get_lock_level_display()}); its metadata cannot change."
-        )
+    permissions.may_edit_version(access, version).enforce(CatalogError)  # the lock level as it is now, under the lock
     values: dict[str, Any] = {
         "description": description.strip(),
-        "attributes": dict(attributes),
+        "attributes": _attributes(attributes),
         "artifact_uri": artifact_uri.strip(),
         "source_run_url": source_run_url.strip(),
     }
@@ -313,8 +333,7 @@ def add_collaborator(
     group: Group | None = None,
 ) -> None:
     """Give a user or a group a role on model, replacing any role they had. Raises PermissionDenied, CatalogError."""
-    if not permissions.can_manage_model(actor, model):
-        raise PermissionDenied("Only owners of this model can manage its collaborators.")
+    permissions.may_manage_collaborators(actor, model).enforce(CatalogError)
     if (user is None) == (group is None):
         raise CatalogError("Choose either a user or a group.")
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
@@ -333,8 +352,7 @@ def add_collaborator(
 @transaction.atomic
 def remove_collaborator(*, actor: User, model: RegisteredModel, user: Any = None, group: Group | None = None) -> None:
     """Take away every role a user or a group has on model. Raises PermissionDenied, CatalogError."""
-    if not permissions.can_manage_model(actor, model):
-        raise PermissionDenied("Only owners of this model can manage its collaborators.")
+    permissions.may_manage_collaborators(actor, model).enforce(CatalogError)
     if (user is None) == (group is None):
         raise CatalogError("Choose either a user or a group.")
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
@@ -344,6 +362,7 @@ def remove_collaborator(*, actor: User, model: RegisteredModel, user: Any = None
         deleted, _ = RegisteredModelUserObjectPermission.objects.filter(content_object=model, user=user).delete()
     else:
         deleted, _ = RegisteredModelGroupObjectPermission.objects.filter(content_object=model, group=group).delete()
+    permissions.grants_changed()
     principal = _principal_name(user=user, group=group)
     if not deleted:
         raise CatalogError(f"The {principal} is not a collaborator on this model.")

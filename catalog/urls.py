@@ -10,7 +10,6 @@ urlpatterns = [
     path("models/new/", views.model_register, name="model-register"),
     path("models/<slug:slug>/", views.model_detail, name="model-detail"),
     path("models/<slug:slug>/edit/", views.model_edit, name="model-edit"),
-    path("models/<slug:slug>/activity/", views.model_activity, name="model-activity"),
     path("models/<slug:slug>/collaborators/", views.model_collaborators, name="model-collaborators"),
     path("models/<slug:slug>/collaborators/add/", views.collaborator_add, name="collaborator-add"),
     path("models/<slug:slug>/collaborators/remove/", views.collaborator_remove, name="collaborator-remove"),

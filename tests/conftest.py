@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
-from django.test import Client
+from django.db import connection
 
-from catalog.models import ModelVersion, RegisteredModel, Stage
+from catalog.models import RegisteredModel
 from catalog.permissions import Role
-from catalog.services import add_collaborator, apply_stage_change
+from catalog.services import add_collaborator
 from tests.factories import ModelFactory, UserFactory, VersionFactory
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -99,22 +96,13 @@ def outsider(db: None) -> Any:
 
 
 @pytest.fixture
+def superuser(db: None) -> Any:
+    return UserFactory.create(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
 def version(model: RegisteredModel, owner: Any) -> Any:
     return VersionFactory(model=model, created_by=owner, name="v1.0.0")
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def set_stage(version: Any, stage: Stage) -> None:
-    """Move a version to stage through the one writer of stages, as the approval workflow will."""
-    with transaction.atomic():
-        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
-        apply_stage_change(version=locked, to_stage=stage)
 
 
 # A second editor and a second reviewer, for requests that need two approvals and for "someone else" cases.
@@ -126,26 +114,3 @@ def editor2(model: RegisteredModel, owner: Any) -> Any:
 @pytest.fixture
 def reviewer2(model: RegisteredModel, owner: Any) -> Any:
     return _with_role(model, owner, "reviewer2", Role.REVIEWER)
-
-
-def race(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions at once in threads (on PostgreSQL); return each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = actions[i]()
-        except Exception as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return results

@@ -15,19 +15,14 @@ from activity.models import ActivityEntry
 from catalog.models import ModelVersion, RegisteredModel, RegisteredModelUserObjectPermission
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import client_for
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
+from tests.helpers import client_for
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
 
 def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-@pytest.fixture
-def superuser(db: None) -> Any:
-    return UserFactory.create(username="root", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 
-from activity.selectors import DayCount
+from catalog.dashboard import DayCount
 
 register = template.Library()
 

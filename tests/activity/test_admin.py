@@ -12,13 +12,8 @@ from django.urls import reverse
 from activity.models import ActivityEntry, Verb
 from activity.services import record_activity
 from catalog.models import RegisteredModel
-from tests.conftest import client_for
 from tests.factories import UserFactory
-
-
-@pytest.fixture
-def superuser(db: None) -> Any:
-    return UserFactory.create(username="root", is_superuser=True, is_staff=True)
+from tests.helpers import client_for
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ from catalog.services import (
     register_version,
     remove_collaborator,
 )
-from tests.conftest import set_stage
 from tests.factories import UserFactory, VersionFactory
+from tests.helpers import set_stage
 
 
 @dataclass

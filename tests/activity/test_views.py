@@ -29,8 +29,8 @@ from approvals import services as workflow
 from catalog.models import ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import client_for, set_stage
 from tests.factories import ModelFactory, UserFactory, VersionFactory
+from tests.helpers import client_for, set_stage
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -119,7 +119,7 @@ def history_url(model: RegisteredModel) -> str:
 
 
 def tab_url(model: RegisteredModel) -> str:
-    return reverse("catalog:model-activity", kwargs={"slug": model.slug})
+    return reverse("activity:model-activity", kwargs={"slug": model.slug})
 
 
 def version_url(version: ModelVersion) -> str:

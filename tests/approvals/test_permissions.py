@@ -12,7 +12,7 @@ from django.utils import timezone
 from approvals import permissions
 from approvals.models import StageChangeRequest
 from catalog.models import LOCK_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage
-from catalog.permissions import Role
+from catalog.permissions import REVIEW, Access, Role, Verdict
 from catalog.services import add_collaborator
 from tests.factories import GroupFactory, UserFactory
 
@@ -37,6 +37,11 @@ def people(
         "anonymous": AnonymousUser(),
         "inactive_reviewer": inactive,
     }
+
+
+def _by_role(verdict: Verdict) -> bool:
+    """Allowed as far as the actor's role goes (the version's state aside)."""
+    return not verdict.forbidden
 
 
 def _fresh(model: RegisteredModel) -> RegisteredModel:
@@ -68,8 +73,8 @@ def _request_by(version: ModelVersion, requester: Any) -> StageChangeRequest:
         ("inactive_reviewer", False),
     ],
 )
-def test_can_request(people: dict[str, Any], model: RegisteredModel, persona: str, expected: bool) -> None:
-    assert permissions.can_request(people[persona], _fresh(model)) is expected
+def test_can_request(people: dict[str, Any], version: ModelVersion, persona: str, expected: bool) -> None:
+    assert bool(permissions.may_request_stage_change(people[persona], version, pending=None)) is expected
 
 
 @pytest.mark.parametrize(
@@ -86,7 +91,7 @@ def test_can_request(people: dict[str, Any], model: RegisteredModel, persona: st
     ],
 )
 def test_can_review_model(people: dict[str, Any], model: RegisteredModel, persona: str, expected: bool) -> None:
-    assert permissions.can_review_model(people[persona], _fresh(model)) is expected
+    assert Access(people[persona]).holds(_fresh(model), REVIEW) is expected
 
 
 @pytest.mark.parametrize(
@@ -97,9 +102,10 @@ def test_can_review_excludes_the_requester(
     people: dict[str, Any], version: ModelVersion, requester: str, reviewers: set[str]
 ) -> None:
     change_request = _request_by(version, people[requester])
-    model = _fresh(version.model)
 
-    allowed = {name for name in PERSONAS if permissions.can_review(people[name], change_request, model)}
+    allowed = {
+        name for name in PERSONAS if permissions.may_review(people[name], change_request, already_reviewed=False)
+    }
 
     assert allowed == reviewers
 
@@ -112,9 +118,8 @@ def test_can_cancel_is_the_requester_or_an_owner(
     people: dict[str, Any], version: ModelVersion, requester: str, cancellers: set[str]
 ) -> None:
     change_request = _request_by(version, people[requester])
-    model = _fresh(version.model)
 
-    allowed = {name for name in PERSONAS if permissions.can_cancel(people[name], change_request, model)}
+    allowed = {name for name in PERSONAS if permissions.may_cancel(people[name], change_request)}
 
     assert allowed == cancellers
 
@@ -128,16 +133,14 @@ def _lock_id(move: tuple[LockLevel, ...]) -> str:
 
 @pytest.mark.parametrize("move", LOCK_MOVES, ids=[_lock_id(m) for m in LOCK_MOVES])
 def test_can_set_lock_level_editors_raise_and_owners_also_lower(
-    people: dict[str, Any], model: RegisteredModel, move: tuple[LockLevel, LockLevel]
+    people: dict[str, Any], version: ModelVersion, move: tuple[LockLevel, LockLevel]
 ) -> None:
     current, new = move
     raises_or_keeps = LOCK_ORDER.index(new) >= LOCK_ORDER.index(current)
     expected = {"owner"} | ({"editor", "editor2"} if raises_or_keeps else set())
-    fresh = _fresh(model)
+    version.lock_level = current
 
-    allowed = {
-        name for name in PERSONAS if permissions.can_set_lock_level(people[name], fresh, current=current, new=new)
-    }
+    allowed = {name for name in PERSONAS if _by_role(permissions.may_set_lock_level(people[name], version, new))}
 
     assert allowed == expected
 
@@ -145,7 +148,7 @@ def test_can_set_lock_level_editors_raise_and_owners_also_lower(
 def test_can_set_policy_is_for_owners_only(people: dict[str, Any], model: RegisteredModel) -> None:
     fresh = _fresh(model)
 
-    assert {name for name in PERSONAS if permissions.can_set_policy(people[name], fresh)} == {"owner"}
+    assert {name for name in PERSONAS if permissions.may_set_approval_policy(people[name], fresh)} == {"owner"}
 
 
 def test_a_group_role_counts_like_a_direct_one(owner: Any, model: RegisteredModel, version: ModelVersion) -> None:
@@ -158,16 +161,18 @@ def test_a_group_role_counts_like_a_direct_one(owner: Any, model: RegisteredMode
     change_request = _request_by(version, ed)
     fresh = _fresh(model)
 
-    assert permissions.can_review(gina, change_request, fresh)
-    assert not permissions.can_request(gina, fresh)
-    assert permissions.can_request(ed, fresh)
-    assert not permissions.can_review(ed, change_request, fresh)
-    assert permissions.can_cancel(ed, change_request, fresh)
-    assert not permissions.can_cancel(gina, change_request, fresh)
-    assert permissions.can_set_lock_level(ed, fresh, current=LockLevel.OPEN, new=LockLevel.CLOSED)
-    assert not permissions.can_set_lock_level(ed, fresh, current=LockLevel.CLOSED, new=LockLevel.OPEN)
-    assert not permissions.can_set_lock_level(gina, fresh, current=LockLevel.OPEN, new=LockLevel.CLOSED)
-    assert not permissions.can_set_policy(ed, fresh)
+    assert permissions.may_review(gina, change_request, already_reviewed=False)
+    assert not permissions.may_request_stage_change(gina, version, pending=None)
+    assert permissions.may_request_stage_change(ed, version, pending=None)
+    assert not permissions.may_review(ed, change_request, already_reviewed=False)
+    assert permissions.may_cancel(ed, change_request)
+    assert not permissions.may_cancel(gina, change_request)
+    assert permissions.may_set_lock_level(ed, version, LockLevel.CLOSED)
+    version.lock_level = LockLevel.CLOSED
+    assert not permissions.may_set_lock_level(ed, version, LockLevel.OPEN)
+    version.lock_level = LockLevel.OPEN
+    assert not permissions.may_set_lock_level(gina, version, LockLevel.CLOSED)
+    assert not permissions.may_set_approval_policy(ed, fresh)
 
 
 def test_a_superuser_may_do_everything_but_review_their_own_request(version: ModelVersion) -> None:
@@ -175,9 +180,10 @@ def test_a_superuser_may_do_everything_but_review_their_own_request(version: Mod
     own = _request_by(version, root)
     model = _fresh(version.model)
 
-    assert permissions.can_request(root, model)
-    assert permissions.can_review_model(root, model)
-    assert not permissions.can_review(root, own, model)
-    assert permissions.can_cancel(root, own, model)
-    assert permissions.can_set_lock_level(root, model, current=LockLevel.REDACT, new=LockLevel.OPEN)
-    assert permissions.can_set_policy(root, model)
+    assert permissions.may_request_stage_change(root, version, pending=None)
+    assert Access(root).holds(model, REVIEW)
+    assert not permissions.may_review(root, own, already_reviewed=False)
+    assert permissions.may_cancel(root, own)
+    version.lock_level = LockLevel.REDACT
+    assert permissions.may_set_lock_level(root, version, LockLevel.OPEN)
+    assert permissions.may_set_approval_policy(root, model)

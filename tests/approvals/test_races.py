@@ -20,8 +20,8 @@ from approvals.services import (
 from catalog.models import STAGE_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage, stage_count_field
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import race, set_stage
 from tests.factories import UserFactory, VersionFactory
+from tests.helpers import race, set_stage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

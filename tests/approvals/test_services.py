@@ -28,8 +28,8 @@ from approvals.services import (
 from catalog.models import STAGE_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage, stage_count_field
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import set_stage
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
+from tests.helpers import set_stage
 
 Snapshot = dict[str, Any]
 ChangesNothing = Callable[[], AbstractContextManager[None]]

@@ -19,8 +19,8 @@ from approvals.models import Review, StageChangeRequest, Status
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import set_stage
 from tests.factories import ModelFactory, VersionFactory
+from tests.helpers import set_stage
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -35,7 +35,9 @@ PENDING_URL = "/models/churn-predictor/pending/"
 INBOX_URL = "/approvals/"
 REQUEST_COMMENT = "AUC 0.91 on the March holdout."
 NOT_YOURS = "You made this request, so someone else has to review it."
-NO_ROLE = "Your role on this model does not allow this action."
+NOT_A_REVIEWER = "Only reviewers and owners of this model can approve or reject stage changes."
+NOT_THE_REQUESTER = "Only the requester or an owner of this model can cancel this request."
+NOT_AN_EDITOR_TO_LOCK = "Only editors and owners of this model can lock its versions."
 
 # A valid POST for each action, as a user would submit it.
 POSTS: dict[str, dict[str, str]] = {
@@ -307,10 +309,10 @@ def test_unknown_request_is_404(owner: Any, action: str) -> None:
     [
         ("create", "get", "Only editors and owners of this model can request stage changes."),
         ("create", "post", "Only editors and owners of this model can request stage changes."),
-        ("approve", "post", NO_ROLE),
-        ("reject", "post", NO_ROLE),
-        ("cancel", "post", NO_ROLE),
-        ("lock", "post", "editors and owners can raise it."),
+        ("approve", "post", NOT_A_REVIEWER),
+        ("reject", "post", NOT_A_REVIEWER),
+        ("cancel", "post", NOT_THE_REQUESTER),
+        ("lock", "post", NOT_AN_EDITOR_TO_LOCK),
         ("policy", "post", "Only owners of this model can change its approval policy."),
     ],
 )
@@ -336,12 +338,12 @@ def test_viewer_gets_a_readable_403_when_acting(
     ("persona", "name", "reason"),
     [
         ("reviewer", "create", "Only editors and owners of this model can request stage changes."),
-        ("reviewer", "cancel", NO_ROLE),
-        ("reviewer", "lock", "editors and owners can raise it."),
+        ("reviewer", "cancel", NOT_THE_REQUESTER),
+        ("reviewer", "lock", NOT_AN_EDITOR_TO_LOCK),
         ("reviewer", "policy", "Only owners of this model can change its approval policy."),
-        ("editor2", "approve", NO_ROLE),
-        ("editor2", "reject", NO_ROLE),
-        ("editor2", "cancel", NO_ROLE),
+        ("editor2", "approve", NOT_A_REVIEWER),
+        ("editor2", "reject", NOT_A_REVIEWER),
+        ("editor2", "cancel", NOT_THE_REQUESTER),
         ("editor", "policy", "Only owners of this model can change its approval policy."),
     ],
 )
@@ -822,7 +824,7 @@ def test_editor_cannot_lower_the_lock_level_but_the_owner_can(version: Any, owne
     before = workflow_state()
     refused = client_as(editor).post(LOCK_URL, {"lock_level": "open"}, headers=PANEL)
     assert refused.status_code == 403
-    assert "Only owners can lower a lock level" in refused.text
+    assert "Only owners of this model can lower a lock level." in refused.text
     assert workflow_state() == before
 
     client = client_as(owner)

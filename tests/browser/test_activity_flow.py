@@ -16,10 +16,10 @@ from playwright.sync_api import Locator, Page, expect
 from activity import permissions as activity_permissions
 from activity import selectors
 from activity.models import ActivityEntry, Verb
-from activity.selectors import LEAD_TIME_SAMPLE
 from approvals.models import StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
 from catalog import selectors as catalog_selectors
+from catalog.dashboard import LEAD_TIME_SAMPLE, home_stats
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage, Visibility
 from tests.browser.conftest import NewContext, screenshot, sign_in
 
@@ -210,8 +210,8 @@ def commentable_version(commenter: str) -> ModelVersion:
         .select_related("model")
         .order_by("model__name", "name")
     ):
-        if activity_permissions.can_comment(user(commenter), version.model) and not (
-            catalog_permissions.can_edit_model(user(commenter), version.model)
+        if activity_permissions.may_comment(user(commenter), version.model) and not (
+            catalog_permissions.may_edit_model(user(commenter), version.model)
         ):
             return version
     raise AssertionError(f"the demo data has no version {commenter} reviews without editing")
@@ -268,7 +268,7 @@ def test_a_reviewer_comments_on_a_version_and_a_viewer_cannot(demo_catalog: None
         for m in RegisteredModel.objects.filter(visibility=Visibility.PRIVATE).order_by("name")
         if catalog_permissions.can_view_model(carol_user, m)
     )
-    assert not activity_permissions.can_comment(carol_user, watched)
+    assert not activity_permissions.may_comment(carol_user, watched)
     shown = watched.versions.order_by("name").first()
     assert shown is not None
     carol = signed_in_page(new_context, "carol")
@@ -377,7 +377,7 @@ def test_home_shows_the_production_chart_and_lead_times(demo_catalog: None, brow
     days = [today - timedelta(days=n) for n in range(89, -1, -1)]
     visible = catalog_selectors.visible_versions(user=user("alice"))
     counts = [len(stages[Stage.PRODUCTION]) for stages in stages_at(visible, [end_of(day) for day in days])]
-    assert counts[-1] == catalog_selectors.home_stats(user=user("alice")).production_count
+    assert counts[-1] == home_stats(user=user("alice")).production_count
     peak = max(zip(counts, days, strict=True))
     low = min(zip(counts, days, strict=True))
     decisions = StageChangeRequest.objects.filter(

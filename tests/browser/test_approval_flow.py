@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
-from approvals import permissions, selectors, services
+from approvals import selectors, services
 from approvals.models import StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage, Visibility
@@ -323,8 +323,8 @@ def test_viewer_sees_a_pending_request_but_cannot_request_or_review(demo_catalog
         .select_related("version__model", "requester")
         .order_by("version__model__name")
         if catalog_permissions.can_view_model(carol, r.version.model)
-        and not permissions.can_request(carol, r.version.model)
-        and not permissions.can_review_model(carol, r.version.model)
+        and not catalog_permissions.Access(carol).holds(r.version.model, catalog_permissions.REQUEST)
+        and not catalog_permissions.Access(carol).holds(r.version.model, catalog_permissions.REVIEW)
     )
     version, model = change_request.version, change_request.version.model
     sign_in(page, "carol")

@@ -112,4 +112,4 @@ def test_owner_adds_and_removes_a_collaborator_in_place(demo_catalog: None, new_
     bob.reload()
     expect(bob.get_by_role("heading", level=1)).to_have_text(model.name)
     expect(bob.get_by_role("link", name="Edit model")).to_have_count(0)
-    assert not permissions.can_edit_model(get_user_model().objects.get(username="bob"), model)
+    assert not permissions.may_edit_model(get_user_model().objects.get(username="bob"), model)

@@ -17,8 +17,8 @@ from activity.models import ActivityEntry
 from catalog.models import ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import set_stage
 from tests.factories import GroupFactory, ModelFactory, UserFactory
+from tests.helpers import set_stage
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response

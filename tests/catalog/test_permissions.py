@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from catalog import permissions
-from catalog.models import RegisteredModel
+from catalog.models import LockLevel, ModelVersion, RegisteredModel
 from catalog.permissions import (
     ALL_PERMISSIONS,
     EDIT,
@@ -25,12 +25,17 @@ from catalog.permissions import (
 from catalog.services import add_collaborator, remove_collaborator
 from tests.factories import GroupFactory, ModelFactory, UserFactory
 
+
+def _holds(codename: str) -> Callable[[Any, RegisteredModel], bool]:
+    return lambda user, model: permissions.Access(user).holds(model, codename)
+
+
 ABILITIES: dict[str, Callable[[Any, RegisteredModel], bool]] = {
     "view": permissions.can_view_model,
-    "edit": permissions.can_edit_model,
-    "request": permissions.can_request_stage_change,
-    "review": permissions.can_review_stage_change,
-    "manage": permissions.can_manage_model,
+    "edit": lambda user, model: bool(permissions.may_edit_model(user, model)),
+    "request": _holds(REQUEST),
+    "review": _holds(REVIEW),
+    "manage": lambda user, model: bool(permissions.may_manage_collaborators(user, model)),
 }
 EVERYTHING = frozenset(ABILITIES)
 NOTHING: frozenset[str] = frozenset()
@@ -52,11 +57,6 @@ PRIVATE_MODEL_ABILITIES: dict[str, frozenset[str]] = {
 @pytest.fixture
 def anonymous() -> AnonymousUser:
     return AnonymousUser()
-
-
-@pytest.fixture
-def superuser(db: None) -> Any:
-    return UserFactory.create(username="root", is_superuser=True, is_staff=True)
 
 
 def _group_member(model: RegisteredModel, owner: Any, username: str, role: Role) -> Any:
@@ -162,7 +162,7 @@ def test_inactive_users_get_nothing(
     assert _abilities(user, _fresh(model)) == NOTHING
     assert _abilities(user, _fresh(org_model)) == NOTHING
     assert not RegisteredModel.objects.filter(viewable_models_filter(user)).exists()
-    assert permissions.can_register_model(user) is False
+    assert bool(permissions.may_register_model(user)) is False
 
 
 def test_removed_collaborator_loses_access(model: RegisteredModel, owner: Any, editor: Any) -> None:
@@ -172,8 +172,8 @@ def test_removed_collaborator_loses_access(model: RegisteredModel, owner: Any, e
 
 
 def test_only_active_signed_in_users_may_register_models(owner: Any, anonymous: AnonymousUser) -> None:
-    assert permissions.can_register_model(owner) is True
-    assert permissions.can_register_model(anonymous) is False
+    assert bool(permissions.may_register_model(owner)) is True
+    assert bool(permissions.may_register_model(anonymous)) is False
 
 
 @pytest.mark.parametrize(
@@ -181,9 +181,10 @@ def test_only_active_signed_in_users_may_register_models(owner: Any, anonymous: 
     [("owner", True), ("superuser", True), ("editor", False), ("reviewer", False), ("viewer", False)],
 )
 def test_only_owners_see_redacted_artifacts(
-    request: pytest.FixtureRequest, model: RegisteredModel, persona: str, allowed: bool
+    request: pytest.FixtureRequest, version: ModelVersion, persona: str, allowed: bool
 ) -> None:
-    assert permissions.can_see_redacted(request.getfixturevalue(persona), _fresh(model)) is allowed
+    version.lock_level = LockLevel.REDACT
+    assert bool(permissions.may_see_artifacts(request.getfixturevalue(persona), version)) is allowed
 
 
 # viewable_models_filter

@@ -11,8 +11,8 @@ from django.test import Client
 from catalog.models import RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator, edit_version
-from tests.conftest import client_for, set_stage
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
+from tests.helpers import client_for, set_stage
 
 SIZES = [3, 30]
 HTMX = {"HX-Request": "true"}

@@ -10,18 +10,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
 
-from catalog import selectors
+from catalog import dashboard, selectors
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.selectors import Collaborator, StageCount
 from catalog.services import add_collaborator, register_version
-from tests.conftest import set_stage
 from tests.factories import GroupFactory, ModelFactory, UserFactory
-
-
-@pytest.fixture
-def superuser(db: None) -> Any:
-    return UserFactory.create(username="root", is_superuser=True, is_staff=True)
+from tests.helpers import set_stage
 
 
 @pytest.fixture
@@ -121,19 +116,19 @@ def test_inactive_superuser_sees_nothing(catalog_models: dict[str, Any], superus
 def test_get_model_returns_the_model_to_collaborators(
     request: pytest.FixtureRequest, model: RegisteredModel, persona: str
 ) -> None:
-    assert selectors.get_model(user=request.getfixturevalue(persona), slug=model.slug) == model
+    assert selectors.get_model(who=request.getfixturevalue(persona), slug=model.slug) == model
 
 
 def test_get_model_returns_an_organization_model_to_any_signed_in_user(
     org_model: RegisteredModel, outsider: Any
 ) -> None:
-    assert selectors.get_model(user=outsider, slug=org_model.slug) == org_model
+    assert selectors.get_model(who=outsider, slug=org_model.slug) == org_model
 
 
 @pytest.mark.parametrize("slug", ["no-such-model", "", "CHURN-PREDICTOR", "churn-predictor/"])
 def test_get_model_raises_404_for_an_unknown_slug(model: RegisteredModel, owner: Any, slug: str) -> None:
     with pytest.raises(Http404):
-        selectors.get_model(user=owner, slug=slug)
+        selectors.get_model(who=owner, slug=slug)
 
 
 @pytest.mark.parametrize("user_kind", ["outsider", "anonymous"])
@@ -143,11 +138,11 @@ def test_get_model_raises_404_for_a_model_the_user_may_not_view(
     user = AnonymousUser() if user_kind == "anonymous" else request.getfixturevalue(user_kind)
 
     with pytest.raises(Http404):
-        selectors.get_model(user=user, slug=model.slug)
+        selectors.get_model(who=user, slug=model.slug)
 
 
 def test_get_version_returns_the_version_with_its_model(version: ModelVersion, viewer: Any) -> None:
-    found = selectors.get_version(user=viewer, slug=version.model.slug, name="v1.0.0")
+    found = selectors.get_version(who=viewer, slug=version.model.slug, name="v1.0.0")
 
     assert found == version
     assert found.model == version.model
@@ -155,23 +150,23 @@ def test_get_version_returns_the_version_with_its_model(version: ModelVersion, v
 
 def test_get_version_raises_404_for_an_unknown_version(version: ModelVersion, owner: Any) -> None:
     with pytest.raises(Http404):
-        selectors.get_version(user=owner, slug=version.model.slug, name="v9")
+        selectors.get_version(who=owner, slug=version.model.slug, name="v9")
     with pytest.raises(Http404):
-        selectors.get_version(user=owner, slug="no-such-model", name="v1.0.0")
+        selectors.get_version(who=owner, slug="no-such-model", name="v1.0.0")
 
 
 def test_get_version_raises_404_for_a_version_of_another_model(
     owner: Any, version: ModelVersion, org_model: RegisteredModel
 ) -> None:
     with pytest.raises(Http404):
-        selectors.get_version(user=owner, slug=org_model.slug, name=version.name)
+        selectors.get_version(who=owner, slug=org_model.slug, name=version.name)
 
 
 def test_get_version_raises_404_for_a_version_the_user_may_not_view(version: ModelVersion, outsider: Any) -> None:
     with pytest.raises(Http404):
-        selectors.get_version(user=outsider, slug=version.model.slug, name=version.name)
+        selectors.get_version(who=outsider, slug=version.model.slug, name=version.name)
     with pytest.raises(Http404):
-        selectors.get_version(user=AnonymousUser(), slug=version.model.slug, name=version.name)
+        selectors.get_version(who=AnonymousUser(), slug=version.model.slug, name=version.name)
 
 
 # Stage counts and dashboards
@@ -232,7 +227,7 @@ def test_home_stats_count_only_what_the_user_may_see(
     versions: int,
     per_stage: dict[Stage, int],
 ) -> None:
-    stats = selectors.home_stats(user=request.getfixturevalue(persona))
+    stats = dashboard.home_stats(user=request.getfixturevalue(persona))
 
     assert stats.total_models == models
     assert stats.total_versions == versions
@@ -245,8 +240,8 @@ def test_home_stats_recent_lists_are_newest_first_and_visible_only(
     catalog_models: dict[str, Any], outsider: Any
 ) -> None:
     owner = catalog_models["model"].owner
-    owner_stats = selectors.home_stats(user=owner, recent=2)
-    outsider_stats = selectors.home_stats(user=outsider)
+    owner_stats = dashboard.home_stats(user=owner, recent=2)
+    outsider_stats = dashboard.home_stats(user=outsider)
 
     assert [str(v) for v in owner_stats.recently_registered] == ["Open Model v1", "Churn Predictor v3"]
     assert [str(v) for v in owner_stats.recently_changed] == ["Churn Predictor v2"]
@@ -255,7 +250,7 @@ def test_home_stats_recent_lists_are_newest_first_and_visible_only(
 
 
 def test_home_stats_for_anonymous_are_empty(catalog_models: dict[str, Any]) -> None:
-    stats = selectors.home_stats(user=AnonymousUser())
+    stats = dashboard.home_stats(user=AnonymousUser())
 
     assert (stats.total_models, stats.total_versions, stats.production_count) == (0, 0, 0)
     assert stats.recently_registered == []

@@ -36,8 +36,8 @@ from catalog.services import (
     register_version,
     remove_collaborator,
 )
-from tests.conftest import race
 from tests.factories import GroupFactory, ModelFactory, UserFactory
+from tests.helpers import race
 
 LONG_AGO = timezone.make_aware(datetime.datetime(2020, 1, 1))
 
@@ -575,7 +575,7 @@ def test_add_collaborator_replaces_the_previous_role(model: RegisteredModel, own
     add_collaborator(actor=owner, model=model, user=editor, role=Role.REVIEWER)
 
     assert _user_perms(model, editor) == set(ROLE_PERMISSIONS[Role.REVIEWER])
-    assert not permissions.can_edit_model(editor, RegisteredModel.objects.get(pk=model.pk))
+    assert not permissions.may_edit_model(editor, RegisteredModel.objects.get(pk=model.pk))
 
 
 def test_add_group_collaborator_grants_the_role_to_its_members(model: RegisteredModel, owner: Any) -> None:
@@ -586,7 +586,7 @@ def test_add_group_collaborator_grants_the_role_to_its_members(model: Registered
     add_collaborator(actor=owner, model=model, group=group, role=Role.EDITOR)
 
     assert _group_perms(model, group) == set(ROLE_PERMISSIONS[Role.EDITOR])
-    assert permissions.can_edit_model(member, RegisteredModel.objects.get(pk=model.pk))
+    assert permissions.may_edit_model(member, RegisteredModel.objects.get(pk=model.pk))
     assert _last_entry().extra == {"principal": "group risk-team", "role": "Editor"}
 
 

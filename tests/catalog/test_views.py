@@ -18,8 +18,8 @@ from catalog import permissions
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.conftest import client_for, set_stage
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
+from tests.helpers import client_for, set_stage
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -29,7 +29,7 @@ HTMX = {"HX-Request": "true"}
 # Every URL of a model, by URL name; "version" is the name of the version fixture.
 MODEL_URLS = {
     "model-detail": ("catalog:model-detail", False),
-    "model-activity": ("catalog:model-activity", False),
+    "model-activity": ("activity:model-activity", False),
     "model-collaborators": ("catalog:model-collaborators", False),
     "model-edit": ("catalog:model-edit", False),
     "collaborator-add": ("catalog:collaborator-add", False),
@@ -245,7 +245,7 @@ def test_viewer_and_reviewer_get_a_readable_403_when_acting(
     assert reason in response.text
     assert "Back to the catalog" in response.text
     assert ActivityEntry.objects.count() == entries
-    assert permissions.role_for_permissions(permissions.model_permissions(user, fresh(model))) == Role(persona)
+    assert permissions.role_for_permissions(permissions.Access(user).permissions(fresh(model))) == Role(persona)
     assert not model.versions.filter(name="v9.9.9").exists()
 
 
@@ -254,7 +254,7 @@ def test_editor_gets_403_when_managing_collaborators(model: Any, editor: Any, vi
     response = client_for(editor).post(url_of(name, model), ACTIONS[name], headers=HTMX)
     assert response.status_code == 403
     assert "Only owners of this model can manage its collaborators." in response.text
-    assert permissions.role_for_permissions(permissions.model_permissions(viewer, fresh(model))) == Role.VIEWER
+    assert permissions.role_for_permissions(permissions.Access(viewer).permissions(fresh(model))) == Role.VIEWER
 
 
 @pytest.mark.parametrize(
@@ -594,7 +594,7 @@ def test_register_model_redirects_to_the_new_model_card(outsider: Any) -> None:
     assert model.owner == outsider
     assert model.visibility == "private"
     assert sorted(label.name for label in model.labels.all()) == ["fraud", "payments"]
-    assert permissions.can_manage_model(outsider, model)
+    assert permissions.may_manage_collaborators(outsider, model)
     assert ActivityEntry.objects.filter(model=model, verb=Verb.MODEL_REGISTERED, actor=outsider).exists()
 
     card = client.get(response["Location"])
@@ -704,7 +704,7 @@ def test_locked_version_cannot_be_edited(model: Any, version: Any, editor: Any, 
     assert version.description == "A version for tests."
     assert not ActivityEntry.objects.filter(verb=Verb.VERSION_EDITED).exists()
     page = client.get(response["Location"])
-    assert "Version v1.0.0 is locked; its metadata cannot change." in page.text
+    assert f"Version v1.0.0 is locked ({LockLevel(lock).label}); its metadata cannot change." in page.text
     assert "Edit version" not in page.text
     assert "the stage and metadata cannot change" in page.text
 
@@ -763,7 +763,7 @@ def test_add_collaborator_with_htmx_returns_the_panel(model: Any, owner: Any, ou
     assert "<html" not in response.text
     assert "User outsider now has the Editor role." in response.text
     assert "outsider Editor Remove" in table_rows(response.text)
-    assert permissions.can_edit_model(outsider, fresh(model))
+    assert permissions.may_edit_model(outsider, fresh(model))
     entry = ActivityEntry.objects.filter(verb=Verb.COLLABORATOR_ADDED, model=model).latest("id")
     assert entry.extra == {"principal": "user outsider", "role": "Editor"}
 
@@ -787,12 +787,12 @@ def test_add_group_collaborator(model: Any, owner: Any, outsider: Any) -> None:
     )
     assert "Group data-science now has the Reviewer role." in response.text
     assert "Group data-science Reviewer Remove" in table_rows(response.text)
-    assert permissions.can_review_stage_change(outsider, fresh(model))
+    assert permissions.Access(outsider).holds(fresh(model), permissions.REVIEW)
 
 
 def test_adding_an_existing_collaborator_replaces_the_role(model: Any, owner: Any, viewer: Any) -> None:
     client_for(owner).post(url_of("collaborator-add", model), {"kind": "user", "name": "viewer", "role": "editor"})
-    assert permissions.role_for_permissions(permissions.model_permissions(viewer, fresh(model))) == Role.EDITOR
+    assert permissions.role_for_permissions(permissions.Access(viewer).permissions(fresh(model))) == Role.EDITOR
 
 
 @pytest.mark.parametrize(
@@ -816,7 +816,7 @@ def test_add_collaborator_errors_change_nothing(
     assert error in response.text
     assert ("<html" in response.text) is not bool(headers)
     assert ActivityEntry.objects.count() == entries
-    assert permissions.role_for_permissions(permissions.model_permissions(owner, fresh(model))) == Role.OWNER
+    assert permissions.role_for_permissions(permissions.Access(owner).permissions(fresh(model))) == Role.OWNER
     assert not permissions.can_view_model(outsider, fresh(model))
 
 
@@ -869,7 +869,7 @@ def test_remove_collaborator_errors_change_nothing(
     assert error in response.text
     assert ActivityEntry.objects.count() == entries
     assert permissions.can_view_model(viewer, fresh(model))
-    assert permissions.can_manage_model(owner, fresh(model))
+    assert permissions.may_manage_collaborators(owner, fresh(model))
 
 
 def test_owner_who_demotes_themselves_gets_a_read_only_panel(owner: Any) -> None:

@@ -11,10 +11,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 
-from activity.keyset import Cursor, InvalidCursor, KeysetPage, keyset_page
 from activity.models import ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
-from tests.conftest import client_for
+from core.keyset import Cursor, InvalidCursor, KeysetPage, keyset_page
+from tests.helpers import client_for
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -158,7 +158,7 @@ def test_pages_with_a_broken_or_extreme_link_answer_200_never_500(
     query[name] = value
     urls = [
         reverse("activity:activity-list"),
-        reverse("catalog:model-activity", kwargs={"slug": model.slug}),
+        reverse("activity:model-activity", kwargs={"slug": model.slug}),
         reverse("catalog:version-detail", kwargs={"slug": model.slug, "version": version.name}),
     ]
     for url in urls:
