@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -40,9 +39,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         n_models, n_versions = options["models"], options["versions_per_model"]
-        if n_models < 0 or n_versions < 0 or options["activity_entries"] < 0:
-            self.stderr.write("--models, --versions-per-model and --activity-entries must be zero or more.")
-            sys.exit(2)
+        for option in ("models", "versions_per_model", "pending_requests", "activity_entries"):
+            if options[option] < 0:
+                raise CommandError(f"--{option.replace('_', '-')} must be zero or more, not {options[option]}.")
         started = time.monotonic()
         owner = seed_user(username=OWNER)
         with transaction.atomic():
