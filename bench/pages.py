@@ -334,18 +334,22 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")):
         import psycopg
+        from psycopg import sql
 
-        name = "modelcatalog_bench"
+        # Named after DATABASE_URL's database (modelcatalog_bench for modelcatalog), so that two checkouts benching
+        # on one server do not drop each other's.
+        name = f"{urlparse(database_url).path.strip('/') or 'modelcatalog'}_bench"
+        database = sql.Identifier(name)
         admin_url = postgres_url(database_url, "postgres")
         with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name}")
-            admin.execute(f"CREATE DATABASE {name}")
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(database))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(database))
         try:
             env = base_env | {"DATABASE_URL": postgres_url(database_url, name)}
             subprocess.run([*child, "--activity", str(args.activity), "--backend", "postgres"], env=env, check=True)
         finally:
             with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
     else:
         print("\n(PostgreSQL skipped: set DATABASE_URL=postgres://... to measure it too.)")
 

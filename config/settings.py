@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "activity",
+    "bench",
 ]
 
 MIDDLEWARE = [
