@@ -450,9 +450,9 @@ REFUSALS = [
         id="request-with-a-comment-over-5000-characters",
     ),
     pytest.param(
-        _editor_approves,
+        _editor_approves,  # their own request: the refusal says so, on the page as from the service
         PermissionDenied,
-        "Only reviewers and owners of this model can approve or reject stage changes.",
+        "You made this request, so someone else has to review it.",
         id="editor-approves",
     ),
     pytest.param(

@@ -26,11 +26,10 @@ from django.utils import timezone
 from activity import selectors
 from activity.models import ActivityEntry, Verb
 from approvals.models import Decision, Review, StageChangeRequest, Status
-from approvals.permissions import can_request, can_review_model
 from bench.management.commands.seed_scale import Command
 from bench.seeding.data import QUIET_DAYS, RARE_WORD
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage, stage_count_field
-from catalog.permissions import can_manage_model
+from catalog.permissions import MANAGE, REQUEST, REVIEW, Access
 from catalog.services import recount_stage_counts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +90,7 @@ def test_seeds_models_with_versions_and_stage_counts_that_match_them(db: None) -
     assert [m.slug for m in models] == SLUGS
     for model in models:
         assert model.owner == owner
-        assert can_manage_model(owner, model)
+        assert Access(owner).holds(model, MANAGE)
         assert sorted(model.versions.values_list("name", flat=True)) == ["v1", "v2", "v3", "v4"]
     # The oldest half archived, one in Production, the newest not yet staged.
     expected = {Stage.ARCHIVED: 2, Stage.PRODUCTION: 1, Stage.UNASSIGNED: 1}
@@ -116,8 +115,8 @@ def test_pending_requests_wait_on_the_newest_versions_one_per_version(db: None) 
         assert change_request.requester == editor
         assert change_request.from_stage == change_request.version.stage
         assert change_request.to_stage != change_request.from_stage
-        assert can_request(editor, model)
-        assert can_review_model(reviewer, model)
+        assert Access(editor).holds(model, REQUEST)
+        assert Access(reviewer).holds(model, REVIEW)
         assert ActivityEntry.objects.get(
             verb=Verb.STAGE_CHANGE_REQUESTED,
             version=change_request.version,
