@@ -68,6 +68,8 @@ AttributeValue = str | int | float | bool
 
 def _attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, AttributeValue]:
     """A version's attributes, checked against the limits: text keys, plain values (text, numbers, booleans)."""
+    if attributes is not None and not isinstance(attributes, Mapping):
+        raise CatalogError('Attributes are keys with values, such as {"framework": "xgboost"}.')
     checked = dict(attributes or {})
     if len(checked) > MAX_ATTRIBUTES:
         raise CatalogError(f"At most {MAX_ATTRIBUTES} attributes.")

@@ -190,6 +190,7 @@ def test_version_admin_does_not_edit_the_stage(populated: Any, superuser: Any) -
     version = populated["version"]
     response = client_for(superuser).get(admin_url(ModelVersion, "change", version.pk))
     assert response.status_code == 200
-    assert 'name="name"' in response.text
+    assert 'name="description"' in response.text
+    assert 'name="name"' not in response.text  # the name the log refers to is fixed at registration
     assert 'name="stage"' not in response.text
     assert 'name="stage_changed_at"' not in response.text
