@@ -23,7 +23,6 @@ from typing import Any, TypeVar, cast
 from django.contrib.auth import get_user_model
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
-    Case,
     Exists,
     F,
     FloatField,
@@ -36,7 +35,6 @@ from django.db.models import (
     TextChoices,
     TextField,
     Value,
-    When,
 )
 from django.db.models.functions import Cast, Lower
 from django.db.models.lookups import (
@@ -48,7 +46,6 @@ from django.db.models.lookups import (
     LessThan,
     LessThanOrEqual,
     Lookup,
-    Regex,
 )
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -64,8 +61,11 @@ ATTRIBUTE_KEY = "attributes.<key>"
 
 _OPERATOR_CHARS = frozenset("=!<>~")
 _QUOTES = frozenset("'\"")
-# What both databases cast to a double without an error: PostgreSQL refuses overflow ('1e400'), hence the bounds.
-NUMBER_PATTERN = r"\A[-+]?(?:[0-9]{1,100}(?:\.[0-9]{0,100})?|\.[0-9]{1,100})(?:[eE][-+]?[0-9]{1,2})?\Z"
+# A number both databases cast to a double without an error. PostgreSQL refuses one out of range ('1e400'), so the
+# exponent has at most two digits and the whole at most NUMBER_MAX_LENGTH characters (|x| within 1e-297 … 1e299);
+# a length check instead of bounded repetitions in the pattern keeps PostgreSQL's regex engine fast.
+NUMBER_PATTERN = r"\A[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,2})?\Z"
+NUMBER_MAX_LENGTH = 200
 _NUMBER = re.compile(NUMBER_PATTERN)
 _EPOCH_MS = re.compile(r"[-+]?[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -362,7 +362,7 @@ def _operand(spec: FindKey, predicate: Predicate, *, value_position: int) -> Any
         except ValueError:
             raise refuse(f"invalid time `{_shown(value)}` for `{_shown(key)}`; {_TIME_HINT}") from None
     if spec.kind is Kind.ATTRIBUTE:
-        numeric = _NUMBER.search(value) is not None
+        numeric = len(value) <= NUMBER_MAX_LENGTH and _NUMBER.search(value) is not None
         if op in ORDERING and not numeric:
             raise refuse(f"`{op}` on `{_shown(key)}` needs a number, not `{_shown(value)}`")
         if numeric and (op in ORDERING or (op != "~=" and not predicate.quoted)):
@@ -373,31 +373,72 @@ def _operand(spec: FindKey, predicate: Predicate, *, value_position: int) -> Any
     return value
 
 
-class _AttributeText(Func):
-    """The text of one key of a version's attributes (NULL when absent or JSON null), alike on both databases."""
+def _render(template: str, fragments: Mapping[str, tuple[str, tuple[Any, ...]]]) -> tuple[str, tuple[Any, ...]]:
+    """template with each {name} replaced by its fragment's SQL, the fragments' parameters in the same order."""
+    params: list[Any] = []
 
-    output_field = TextField()
+    def substitute(match: re.Match[str]) -> str:
+        sql, fragment_params = fragments[match.group(1)]
+        params.extend(fragment_params)
+        return sql
 
-    def __init__(self, key: str) -> None:
-        super().__init__(F("attributes"))
-        self.key = key
+    return re.sub(r"\{(\w+)\}", substitute, template), tuple(params)
 
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        sql, params = compiler.compile(self.get_source_expressions()[0])
-        return f"({sql} ->> %s)", (*params, self.key)
 
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, tuple[Any, ...]]:
-        sql, params = compiler.compile(self.get_source_expressions()[0])
+_AsSql = tuple[str, tuple[Any, ...]]
+
+# The text of one attribute: NULL when absent or JSON null (SQLite's JSON_EXTRACT gives numbers and booleans as
+# such, hence the CASE). PostgreSQL writes a JSON number as given; SQLite with 15 significant digits.
+_TEXT_SQL = {
+    "postgresql": "{text}",
+    "sqlite": "(CASE {type} WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+    "ELSE CAST({json} AS TEXT) END)",
+}
+# The attribute as a double: a JSON number within a double's normal range, or a string NUMBER_PATTERN accepts; NULL
+# otherwise. Each cast sits behind the test that makes it safe: PostgreSQL raises on a bad or out-of-range cast.
+_NUMBER_SQL = {
+    "postgresql": "(CASE jsonb_typeof({json}) "
+    "WHEN 'number' THEN CASE WHEN abs(({json})::numeric) < 1e308 "
+    "AND (({json})::numeric = 0 OR abs(({json})::numeric) > 1e-307) THEN ({json})::float8 END "
+    "WHEN 'string' THEN CASE WHEN {text} ~ {pattern} AND length({text}) <= {max} THEN ({text})::float8 END END)",
+    "sqlite": "(CASE WHEN {type} IN ('integer', 'real') THEN CASE WHEN abs(CAST({json} AS REAL)) < 1e308 "
+    "AND (CAST({json} AS REAL) = 0 OR abs(CAST({json} AS REAL)) > 1e-307) THEN CAST({json} AS REAL) END "
+    "WHEN {type} = 'text' THEN CASE WHEN {json} REGEXP {pattern} AND length({json}) <= {max} "
+    "THEN CAST({json} AS REAL) END END)",
+}
+
+
+class _Attribute(Func):
+    """One key of a version's attributes, as text or as a number, read alike on SQLite and PostgreSQL."""
+
+    def __init__(self, key: str, *, number: bool) -> None:
+        super().__init__(F("attributes"), output_field=FloatField() if number else TextField())
+        self.key, self.templates = key, _NUMBER_SQL if number else _TEXT_SQL
+
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSql:
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return _render(
+            self.templates["postgresql"],
+            {
+                "json": (f"({column} -> %s)", (*params, self.key)),
+                "text": (f"({column} ->> %s)", (*params, self.key)),
+                "pattern": ("%s", (NUMBER_PATTERN,)),
+                "max": ("%s", (NUMBER_MAX_LENGTH,)),
+            },
+        )
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSql:
+        column, params = compiler.compile(self.get_source_expressions()[0])
         # Django stores the JSON with json.dumps, and SQLite matches a path's key against the key as stored.
         path = "$." + json.dumps(self.key)
-        return (
-            f"(CASE JSON_TYPE({sql}, %s) WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
-            f"ELSE CAST(JSON_EXTRACT({sql}, %s) AS TEXT) END)",
-            (*params, path, *params, path),
+        return _render(
+            self.templates["sqlite"],
+            {
+                "json": (f"JSON_EXTRACT({column}, %s)", (*params, path)),
+                "type": (f"JSON_TYPE({column}, %s)", (*params, path)),
+                "pattern": ("%s", (NUMBER_PATTERN,)),
+                "max": ("%s", (NUMBER_MAX_LENGTH,)),
+            },
         )
 
 
@@ -407,15 +448,15 @@ _COMPARE: Mapping[str, type[Lookup[Any]]] = MappingProxyType(
 
 
 def _attribute_condition(name: str, op: str, operand: str | _Number) -> Q:
-    text = _AttributeText(name)
-    if isinstance(operand, _Number):
-        # The regex guard keeps PostgreSQL from ever casting a value that is not a number (an error, not NULL).
-        subject: Any = Case(When(Regex(text, NUMBER_PATTERN), then=Cast(text, FloatField())), default=Value(None))
-        target: Any = Cast(Value(operand.text), FloatField())
-    else:
-        subject, target = text, operand
     if op == "~=":
-        return Q(IContains(text, operand if isinstance(operand, str) else operand.text))
+        return Q(IContains(_Attribute(name, number=False), operand if isinstance(operand, str) else operand.text))
+    subject: Any
+    target: Any
+    if isinstance(operand, _Number):
+        # The database converts the searched number as it converts the stored ones, so equal texts compare equal.
+        subject, target = _Attribute(name, number=True), Cast(Value(operand.text), FloatField())
+    else:
+        subject, target = _Attribute(name, number=False), Value(operand)
     if op == "!=":
         return ~Q(Exact(subject, target)) | Q(IsNull(subject, True))
     return Q(_COMPARE[op](subject, target))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from catalog.find import (
     MAX_PREDICATES,
     MODEL_EXAMPLES,
     MODEL_KEYS,
+    NUMBER_MAX_LENGTH,
+    NUMBER_PATTERN,
     OPERATORS,
     VERSION_KEYS,
     FindError,
@@ -32,7 +35,7 @@ from catalog.find import (
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.selectors import visible_models, visible_versions
-from catalog.services import add_collaborator
+from catalog.services import add_collaborator, edit_version
 from core import clock
 from tests.conftest import set_stage
 from tests.factories import ModelFactory, UserFactory, VersionFactory
@@ -324,15 +327,19 @@ KEYS = [*sorted(set(VERSION_KEYS) | set(MODEL_KEYS)), "attributes.auc", "attribu
 VALUES = [
     "staging", "Production", "open", "nlp", "abc", "0.9", "-.5e-99", "1e400", "1" * 150, "2026-11-01",
     "2026-11-01T10:00:00+01:00", "2026-11-01 10:00", "1764547200000", "99999999999999999999", "9999-12-31",
-    "0001-01-01", "9999-12-31T23:59:59-01:00", "%", "_", "\\", "'", "''", "\"\"", "true",
+    "0001-01-01", "9999-12-31T23:59:59-01:00", "%", "_", "\\", "'", "''", "\"\"", "true", "1" * 200, "1" * 201,
+    "9" * 197 + "e99", "0." + "0" * 193 + "1e-99",
 ]  # fmt: skip
+numbers = st.from_regex(NUMBER_PATTERN).filter(lambda number: len(number) <= NUMBER_MAX_LENGTH)
 fragments = st.one_of(st.sampled_from(KEYS), st.sampled_from([*OPERATORS, "=", "and", "AND"]), st.sampled_from(VALUES))
 separators = st.sampled_from(["", " ", "  ", "'", '"', "\\", "\t"])
 searches = st.one_of(
     st.text(max_size=80),
     st.lists(st.tuples(fragments, separators), max_size=12).map(lambda parts: "".join(a + b for a, b in parts)),
     st.lists(
-        st.tuples(st.sampled_from(KEYS), st.sampled_from(OPERATORS), st.one_of(st.sampled_from(VALUES), st.text())),
+        st.tuples(
+            st.sampled_from(KEYS), st.sampled_from(OPERATORS), st.one_of(st.sampled_from(VALUES), numbers, st.text())
+        ),
         min_size=1,
         max_size=4,
     ).map(lambda predicates: " and ".join(f"{k} {op} {v}" for k, op, v in predicates)),
@@ -366,6 +373,13 @@ def quote(value: str) -> str:
 def test_any_quoted_value_reads_back(value: str) -> None:
     assert one(f"name == {quote(value)}").value == value
     assert parse(f"name=={quote(value)}and name ~= x", keys=MODEL_KEYS)[0].value == value
+
+
+@given(number=numbers)
+def test_what_reads_as_a_number_is_a_finite_double_that_does_not_vanish(number: str) -> None:
+    value = float(number)
+    assert math.isfinite(value)
+    assert (value == 0) == (number.lower().partition("e")[0].strip("+-.0") == "")
 
 
 # --- Semantics on the database ------------------------------------------------------------------------------------
@@ -424,7 +438,16 @@ def catalog(owner: Any) -> Catalog:
             model=churn, created_by=alice, name="c2", labels=["nlp-v2", "gpu"], attributes={"auc": 0.87, "note": "abc"}
         )
         f1 = VersionFactory.create(
-            model=fraud, name="f1", labels=["fraud"], attributes={"auc": "abc", "big": "1e400", "huge": "9" * 150}
+            model=fraud,
+            name="f1",
+            labels=["fraud"],
+            attributes={
+                "auc": "abc",
+                "big": "1e400",
+                "huge": "9" * 201,
+                "edge": "9" * 197 + "e99",
+                "tiny": "0." + "0" * 193 + "1e-99",
+            },
         )
     with at(T2):
         c3 = VersionFactory.create(
@@ -438,7 +461,17 @@ def catalog(owner: Any) -> Catalog:
         t1 = VersionFactory.create(
             model=tagger,
             name="t1",
-            attributes={"auc": 1, "Epochs": "10", "learning rate": "0.01", "flag": True, "gone": None},
+            attributes={
+                "auc": 1,
+                "Epochs": "10",
+                "learning rate": "0.01",
+                "flag": True,
+                "gone": None,
+                "score": 0.8733333333333333,
+                "count": 10**30,
+                "lowest": -(2**63),
+                "vast": 10**400,
+            },
         )
     with at(LOCKED_AT):
         set_lock_level(actor=owner, version=c3, lock_level=LockLevel.CLOSED)
@@ -518,9 +551,20 @@ VERSION_CASES: list[tuple[str, set[str]]] = [
     ("attributes.big > 0", set()),
     ("attributes.big == 1e400", {"f1"}),
     ("attributes.huge > 0", set()),
+    ("attributes.edge > 1e99", {"f1"}),
+    ("attributes.tiny > 0", {"f1"}),
+    ("attributes.tiny < 1e-99", {"f1"}),
     ("attributes.big == '1e400'", {"f1"}),
     ("attributes.missing == x", set()),
     ("attributes.missing != x", ALL_VERSIONS),
+    ("attributes.score == 0.8733333333333333", {"t1"}),
+    ("attributes.score < 0.8733333333333334", {"t1"}),
+    ("attributes.score > 0.873333333333333", {"t1"}),
+    ("attributes.count > 1e29", {"t1"}),
+    ("attributes.count == 1000000000000000000000000000000", {"t1"}),
+    ("attributes.lowest < -9.2e18", {"t1"}),
+    ("attributes.vast > 0", set()),
+    ("attributes.vast != 0", ALL_VERSIONS),
     ("attributes.Epochs >= 10", {"t1"}),
     ("attributes.epochs >= 10", set()),
     ("attributes.'learning rate' < 0.1", {"t1"}),
@@ -659,6 +703,23 @@ def test_any_text_finds_or_raises_find_error_on_the_database(catalog: Catalog, t
         models = []
     assert len(versions) <= len(ALL_VERSIONS)
     assert len(models) <= 3
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=numbers)
+@example(number="9" * 197 + "e99")
+@example(number="-0." + "0" * 192 + "1e-99")
+def test_the_database_casts_what_reads_as_a_number(owner: Any, version: ModelVersion, number: str) -> None:
+    edit_version(
+        actor=owner,
+        version=version,
+        description="",
+        labels=[],
+        attributes={"x": number},
+        artifact_uri="",
+        source_run_url="",
+    )
+    assert found_versions(f"attributes.x == {number} and attributes.x >= {number}") == [version.name]
 
 
 # --- Indexes (PostgreSQL) -----------------------------------------------------------------------------------------
