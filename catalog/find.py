@@ -5,8 +5,12 @@ means, and fails, the same everywhere. A search is predicates `key op value` joi
 operator are optional; a value is a bare word or quoted with '…' or "…" (a backslash escapes the quote or itself).
 `!=` is always the opposite of `==`: a version without the attribute or label matches `!=`.
 Label values are compared in lower case, as labels are stored. A bare number compared with `==` or `!=` to an
-attribute compares as a number ("0.940" == 0.94); quoted, it compares as text. A date stands for its whole UTC day
-and epoch milliseconds for their whole millisecond; a date and time without an offset is UTC.
+attribute compares as a number ("0.940" == 0.94); quoted, it compares as text; an attribute that is not a number
+(or is missing) matches no `<`, `<=`, `>`, `>=`. A date stands for its whole UTC day and epoch milliseconds for their
+whole millisecond; a date and time without an offset is UTC. Apply the filters before slicing a queryset.
+
+Known differences between the databases: SQLite folds case (`~=`, model names) for ASCII letters only, and
+writes a JSON number attribute as text with 15 significant digits (its `~=` and quoted `==` see that text).
 """
 
 from __future__ import annotations
