@@ -1,14 +1,18 @@
-"""FilterSets of the catalog and the versions dashboard."""
+"""FilterSets of the catalog, the versions dashboard and the Versions page's quick filters."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import QueryDict
 
+from approvals.models import StageChangeRequest, Status
 from catalog.models import DataType, ModelVersion, RegisteredModel, Stage, TaskType, stage_count_field
+from core.keyset import without_cursor
 
 
 class CatalogFilter(django_filters.FilterSet):
@@ -99,3 +103,57 @@ class VersionFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset: QuerySet[ModelVersion], name: str, value: str) -> QuerySet[ModelVersion]:
         return queryset.order_by(*VERSION_SORTS.get(value, VERSION_SORTS["newest"])[1])
+
+
+PENDING = "1"
+
+
+class VersionSearchFilter(django_filters.FilterSet):
+    """The Versions page's quick filters: ordinary parameters that narrow its find= search (catalog.find reads that)."""
+
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, label="Stage")
+    pending = django_filters.ChoiceFilter(
+        choices=[(PENDING, "With a pending request")], method="with_pending_request", label="Pending request"
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields: list[str] = []
+
+    def with_pending_request(self, queryset: QuerySet[ModelVersion], name: str, value: str) -> QuerySet[ModelVersion]:
+        # A correlated EXISTS probes the one-pending-request-per-version index as the page's rows are read.
+        pending = StageChangeRequest.objects.filter(version=OuterRef("pk"), status=Status.PENDING)
+        return queryset.filter(Exists(pending))
+
+
+# The chips above the Versions page's results: (label, parameter, value), each one a value of VersionSearchFilter.
+QUICK_FILTERS: tuple[tuple[str, str, str], ...] = (
+    ("In Production", "stage", Stage.PRODUCTION.value),
+    ("In Staging", "stage", Stage.STAGING.value),
+    ("Pending request", "pending", PENDING),
+)
+
+
+@dataclass(frozen=True)
+class QuickFilter:
+    label: str
+    url: str  # the page with this chip turned on (or off, when on), the other parameters kept, on its first page
+    on: bool
+    dot: str  # the stage whose colour marks the chip, or ""
+
+
+def quick_filters(params: QueryDict, *, url: str) -> list[QuickFilter]:
+    """The Versions page's chips for a request's parameters; each link toggles its own parameter and keeps the rest."""
+    chips = []
+    for label, name, value in QUICK_FILTERS:
+        query = without_cursor(params)
+        for empty in [key for key, values in query.lists() if not any(values)]:
+            del query[empty]  # a search box submitted blank, say: no need to carry it along
+        on = query.get(name) == value
+        if on:
+            del query[name]
+        else:
+            query[name] = value
+        link = f"{url}?{query.urlencode()}" if query else url
+        chips.append(QuickFilter(label=label, url=link, on=on, dot=value if name == "stage" else ""))
+    return chips

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 
 from catalog import permissions
+from catalog.filters import VersionSearchFilter
+from catalog.find import FindError, filter_versions
 from catalog.models import (
     STAGE_ORDER,
     Label,
@@ -21,6 +23,7 @@ from catalog.models import (
     stage_count_field,
 )
 from catalog.permissions import AnyUser, Role, Who
+from core.keyset import KeysetPage, keyset_page, without_cursor
 
 
 def visible_models(*, user: AnyUser) -> QuerySet[RegisteredModel]:
@@ -34,6 +37,30 @@ def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:
     # checking each version's model by primary key; an IN list or a join on the OR makes it visit every model.
     viewable = RegisteredModel.objects.filter(permissions.viewable_models_filter(user), pk=OuterRef("model_id"))
     return ModelVersion.objects.filter(Exists(viewable))
+
+
+@dataclass
+class VersionSearch:
+    filter: VersionSearchFilter  # the quick filters (stage, pending request)
+    find: str  # the find= text as given
+    find_error: str  # why that text cannot run (a FindError's message), or ""
+    page: KeysetPage[ModelVersion]
+
+
+def search_versions(*, user: AnyUser, params: QueryDict, size: int) -> VersionSearch:
+    """A page of the versions user may view that match params' find= text and quick filters, newest first, with their
+    models; a search that cannot run, or an invalid quick filter, lists nothing and says why."""
+    text = params.get("find", "")
+    version_filter = VersionSearchFilter(without_cursor(params) or None, queryset=visible_versions(user=user))
+    nothing = KeysetPage[ModelVersion]([], params=params)
+    if version_filter.is_bound and not version_filter.is_valid():  # the page shows the filter's errors
+        return VersionSearch(version_filter, text, "", nothing)
+    try:
+        found = filter_versions(version_filter.qs, text)
+    except FindError as error:
+        return VersionSearch(version_filter, text, error.message, nothing)
+    page = keyset_page(found.select_related("model"), params, size=size)
+    return VersionSearch(version_filter, text, "", page)
 
 
 def get_model(*, who: Who, slug: str) -> RegisteredModel:

@@ -16,4 +16,5 @@ urlpatterns = [
     path("models/<slug:slug>/versions/new/", views.version_register, name="version-register"),
     path("models/<slug:slug>/versions/<str:version>/", views.version_detail, name="version-detail"),
     path("models/<slug:slug>/versions/<str:version>/edit/", views.version_edit, name="version-edit"),
+    path("versions/", views.version_list, name="version-list"),
 ]

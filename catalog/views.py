@@ -1,17 +1,21 @@
-"""Pages of the catalog: home, catalog, the model card's Versions and Collaborators tabs, the version page, forms."""
+"""Pages of the catalog: home, catalog, the Versions page, the model card's Versions and Collaborators tabs, the version
+page, forms."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog import card, dashboard, permissions, selectors, services
-from catalog.filters import CatalogFilter, VersionFilter
+from catalog.filters import CatalogFilter, VersionFilter, quick_filters
+from catalog.find import EXAMPLES, OPERATORS, VERSION_KEYS
 from catalog.forms import (
     CollaboratorForm,
     CollaboratorRemoveForm,
@@ -62,6 +66,26 @@ def model_list(request: AuthedRequest) -> HttpResponse:
     }
     partial = "catalog" if request.htmx.target == "catalog" else "results"
     return render_page(request, "catalog/model_list.html", context, partial=partial)
+
+
+@login_required
+@require_GET
+def version_list(request: AuthedRequest) -> HttpResponse:
+    search = selectors.search_versions(user=request.user, params=request.GET, size=settings.PAGE_SIZE)
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request
+    context = {
+        "search": search,
+        "page": search.page,
+        "chips": quick_filters(request.GET, url=reverse("catalog:version-list")),
+        "examples": EXAMPLES,
+        "find_keys": VERSION_KEYS,
+        "find_operators": OPERATORS,
+        "filtered": search.filter.is_bound,
+        # The results fragment also brings the search's error, shown under the box outside it.
+        "find_error_oob": fragment,
+        "nav": "versions",
+    }
+    return render_page(request, "catalog/version_list.html", context, partial="version-results")
 
 
 @login_required

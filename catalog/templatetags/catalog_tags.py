@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from catalog.models import Stage, skipped_stages
@@ -25,6 +28,12 @@ def stage_label(value: str) -> str:
 @register.inclusion_tag("catalog/partials/_stage_badge.html")
 def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[str, Any]:
     return {"stage": stage, "label": stage_label(stage), "large": large, "element_id": element_id}
+
+
+@register.filter
+def find_message(message: str) -> SafeString:
+    """A FindError's message with its `quoted` parts (keys, operators, values) set as code."""
+    return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(message)))  # escaped before marking up
 
 
 @register.filter
