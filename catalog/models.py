@@ -226,6 +226,8 @@ class ModelVersion(models.Model):
             models.Index(fields=["model", "-created_at"], name="catalog_ver_model_new_idx"),
             models.Index(fields=["model", "-stage_changed_at"], name="catalog_ver_model_chg_idx"),
             models.Index(fields=["stage", "model"], name="catalog_ver_stage_idx"),
+            # The Versions page in one stage, newest first: a walk down that stage which stops after a page.
+            models.Index(fields=["stage", "-created_at", "-id"], name="catalog_ver_stage_new_idx"),
             models.Index(fields=["-created_at"], name="catalog_ver_created_idx"),
             models.Index(fields=["-updated_at"], name="catalog_ver_updated_idx"),
             models.Index(fields=["-stage_changed_at"], name="catalog_ver_changed_idx"),
