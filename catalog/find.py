@@ -188,6 +188,11 @@ class Predicate:
     quoted: bool = False
 
 
+def quoted(value: str) -> str:
+    """value written as a quoted find value that reads back as value: `Churn "v2"` becomes `"Churn \\"v2\\""`."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _shown(text: str, limit: int = 40) -> str:
     """text as an error message quotes it: on one line, and cut short so the message stays readable."""
     text = "".join(" " if char.isspace() else char for char in text)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
-from catalog.models import Stage, skipped_stages
+from catalog.find import quoted
+from catalog.models import RegisteredModel, Stage, skipped_stages
 
 register = template.Library()
 
@@ -28,6 +31,14 @@ def stage_label(value: str) -> str:
 @register.inclusion_tag("catalog/partials/_stage_badge.html")
 def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[str, Any]:
     return {"stage": stage, "label": stage_label(stage), "large": large, "element_id": element_id}
+
+
+@register.simple_tag
+def versions_in_stage_url(model: RegisteredModel, stage: str) -> str:
+    """The Versions page listing model's versions in stage: a find on the model's name (quoted, so any name reads
+    back whole) and the stage's quick filter."""
+    query = urlencode({"find": f"model == {quoted(model.name)}", "stage": stage})
+    return f"{reverse('catalog:version-list')}?{query}"
 
 
 @register.filter

@@ -1,5 +1,5 @@
 """The Versions page: every version a user may see, found with `find` and the quick filters, in keyset pages, as a
-page or its htmx fragment, in a bounded number of queries."""
+page or its htmx fragment, with links to it from home and the catalog tiles, in a bounded number of queries."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils.cache import has_vary_header
 
 from approvals import services as workflow
-from catalog.find import EXAMPLES, FindError, filter_versions
+from catalog.find import EXAMPLES, VERSION_KEYS, FindError, filter_versions, parse, quoted
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
@@ -487,6 +487,63 @@ def test_the_navigation_has_versions_between_catalog_and_activity(owner: Any) ->
     ]
     assert '<a href="/versions/" class="active" aria-current="page">Versions</a>' in nav.group(0)
     assert '<a href="/versions/" >Versions</a>' in client.get("/models/").text
+
+
+def test_home_production_count_links_to_the_versions_in_production(shelf: dict[str, ModelVersion], owner: Any) -> None:
+    client = client_for(owner)
+    stat = re.search(r'<a class="stat production" href="([^"]+)" id="production-count">(.*?)</a>', client.get("/").text)
+    assert stat
+    assert unescape(stat.group(1)) == "/versions/?stage=production"
+    assert visible_text(stat.group(2)) == "2 versions in Production"
+    assert keys(shelf, client.get(unescape(stat.group(1)))) == ["o3", "c1"]
+
+
+def tile_links(html: str) -> dict[str, str]:
+    """The catalog tiles' stage-count links, by accessible name."""
+    links = re.findall(r'<span class="stage-count[^>]*><a href="([^"]+)" aria-label="([^"]+)">', html)
+    return {unescape(name): unescape(href) for href, name in links}
+
+
+def test_catalog_tiles_link_each_stage_count_to_those_versions(shelf: dict[str, ModelVersion], owner: Any) -> None:
+    client = client_for(owner)
+    links = tile_links(client.get("/models/").text)
+    assert links == {
+        "1 version of Churn Predictor in Unassigned": url(find='model == "Churn Predictor"', stage="unassigned"),
+        "1 version of Churn Predictor in Staging": url(find='model == "Churn Predictor"', stage="staging"),
+        "1 version of Churn Predictor in Production": url(find='model == "Churn Predictor"', stage="production"),
+        "1 version of Open Model in Staging": url(find='model == "Open Model"', stage="staging"),
+        "1 version of Open Model in Production": url(find='model == "Open Model"', stage="production"),
+        "1 version of Open Model in Archived": url(find='model == "Open Model"', stage="archived"),
+    }  # a stage without versions is no link
+    for name, href in links.items():
+        parts = re.fullmatch(r"(\d+) versions? of (.+) in (\w+)", name)
+        assert parts
+        count, model_name, stage = parts.groups()
+        found = ModelVersion.objects.filter(model__name=model_name, stage=Stage(stage.lower()))
+        assert listed(client.get(href)) == [f"{v.model.slug}/{v.name}" for v in found.order_by("-created_at")]
+        assert int(count) == found.count()
+    # The model card's own stage summary still opens its Versions tab.
+    card = client.get("/models/churn-predictor/").text
+    assert '<a href="/models/churn-predictor/?stage=production">' in card
+
+
+@pytest.mark.parametrize("name", ["Churn Predictor", 'say "hi"', "C:\\models\\", "it's", '\\"', "a == b and c", ""])
+def test_a_quoted_name_reads_back_whole(name: str) -> None:
+    (predicate,) = parse(f"model == {quoted(name)}", keys=VERSION_KEYS)
+    assert (predicate.value, predicate.quoted) == (name, True)
+
+
+@pytest.mark.parametrize("name", ['Ann\'s "best" model', "Back\\slash and == and", "Open"])
+def test_tile_links_find_a_model_whatever_its_name(org_model: RegisteredModel, owner: Any, name: str) -> None:
+    odd = ModelFactory.create(owner=owner, name=name)
+    for n in range(2):
+        set_stage(VersionFactory.create(model=odd, name=f"v{n}"), Stage.PRODUCTION)
+    set_stage(VersionFactory.create(model=org_model, name="other"), Stage.PRODUCTION)  # "Open Model" is not "Open"
+    client = client_for(owner)
+    href = tile_links(client.get("/models/").text)[f"2 versions of {name} in Production"]
+    response = client.get(href)
+    assert listed(response) == [f"{odd.slug}/v1", f"{odd.slug}/v0"]
+    assert find_error(response.text) == ""
 
 
 # --- Queries ------------------------------------------------------------------------------------------------------
