@@ -14,6 +14,7 @@ from django.db import DatabaseError, transaction
 
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from activity.services import ActivityError, comment_on_version
+from api.services import create_api_token, revoke_api_token
 from approvals import services as approval_services
 from approvals.models import Review, StageChangeRequest, Status
 from approvals.services import (
@@ -76,7 +77,7 @@ class Event:
 
     act: Callable[[], Any]
     actor: str
-    model: str
+    model: str | None  # None: an account event
     version: str | None
     from_stage: str = ""
     to_stage: str = ""
@@ -270,6 +271,31 @@ def _commented(w: World) -> Event:
     )
 
 
+def _token_created(w: World) -> Event:
+    return Event(
+        act=lambda: create_api_token(actor=w.editor, name="release pipeline", expires_in_days=30),
+        actor="editor",
+        model=None,
+        version=None,
+        extra=lambda made: {
+            "name": "release pipeline",
+            "token": made[0].prefix,
+            "expires": f"{made[0].expires_at:%Y-%m-%d}",
+        },
+    )
+
+
+def _token_revoked(w: World) -> Event:
+    token, _ = create_api_token(actor=w.editor, name="laptop")
+    return Event(
+        act=lambda: revoke_api_token(actor=w.editor, token=token),
+        actor="editor",
+        model=None,
+        version=None,
+        extra=lambda _: {"name": "laptop", "token": token.prefix},
+    )
+
+
 CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.MODEL_REGISTERED: _model_registered,
     Verb.MODEL_EDITED: _model_edited,
@@ -285,6 +311,8 @@ CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.LOCK_CHANGED: _lock_changed,
     Verb.POLICY_CHANGED: _policy_changed,
     Verb.COMMENTED: _commented,
+    Verb.TOKEN_CREATED: _token_created,
+    Verb.TOKEN_REVOKED: _token_revoked,
 }
 
 

@@ -122,6 +122,7 @@ def test_activity_filters_in_place_and_an_entry_leads_to_the_version_timeline(
     approval = next(e for e in matching if e.verb in (Verb.STAGE_CHANGE_APPROVED, Verb.STAGE_CHANGED))
     version, model = approval.version, approval.model
     assert version is not None
+    assert model is not None
     listed = entries(page).nth(matching.index(approval))
     listed.get_by_role("link", name=version.name, exact=True).click()
     expect(page).to_have_url(re.compile(rf"{re.escape(version_url(version))}$"))

@@ -236,7 +236,7 @@ def test_registering_a_version_in_the_admin_is_the_service(model: RegisteredMode
     [
         ({"name": "v1.0.0"}, "Version “v1.0.0” already exists for Churn Predictor. Choose another version name."),
         ({"name": "new"}, "“new” is reserved; choose another version name."),
-        ({"attributes": '{"nested": {"a": 1}}'}, "Attribute “nested” must be text, a number or true/false."),
+        ({"attributes": '{"nested": {"a": 1}}'}, "Attribute “nested” must be text, a number, true/false or null."),
         (
             {"attributes": "[1, 2]"},
             "Attributes are keys with values, such as {&quot;framework&quot;: &quot;xgboost&quot;}.",

@@ -227,7 +227,7 @@ def test_register_model_refuses_a_bad_label_and_writes_nothing(owner: Any, label
     [{"task_type": "astrology"}, {"data_type": "smell"}, {"visibility": "public"}],
     ids=["task_type", "data_type", "visibility"],
 )
-def test_register_model_refuses_unknown_choices(owner: Any, choices: dict[str, str]) -> None:
+def test_register_model_refuses_unknown_choices(owner: Any, choices: dict[str, Any]) -> None:
     before = _snapshot()
 
     with pytest.raises(CatalogError):
