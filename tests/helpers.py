@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from activity.models import ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel, Stage
 from catalog.services import apply_stage_change
 from tests.factories import VersionFactory
+
+HTMX = {"HX-Request": "true"}
 
 
 def client_for(user: Any) -> Client:
@@ -97,3 +100,32 @@ def move_at(
         to_stage=to_stage,
         extra=extra,
     )
+
+
+class ApiClient:
+    """Django's test client speaking JSON to /api/v1/ as one user (or anonymously, or with a given secret)."""
+
+    def __init__(self, secret: str | None) -> None:
+        self.client = Client(raise_request_exception=True)
+        self.headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        kwargs: dict[str, Any] = {"headers": self.headers | headers}
+        if body is not None:
+            kwargs |= {"data": json.dumps(body), "content_type": "application/json"}
+        return getattr(self.client, method)(f"/api/v1{path}", **kwargs)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.call("post", path, body if body is not None else {}, **headers)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.call("patch", path, body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.call("put", path, body)
+
+    def delete(self, path: str) -> Any:
+        return self.call("delete", path)
