@@ -101,6 +101,12 @@ def superuser(db: None) -> Any:
 
 
 @pytest.fixture
+def reader(db: None) -> Any:
+    """A user with no role yet, for whom the query-count tests build models to read."""
+    return UserFactory.create(username="reader")
+
+
+@pytest.fixture
 def version(model: RegisteredModel, owner: Any) -> Any:
     return VersionFactory(model=model, created_by=owner, name="v1.0.0")
 
