@@ -16,17 +16,20 @@ from unittest import mock
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import has_vary_header
 
 from activity.models import ActivityEntry, Verb
 from approvals.models import Review, StageChangeRequest
 from catalog.models import (
+    STAGE_ORDER,
     Label,
     ModelVersion,
     RegisteredModel,
     RegisteredModelGroupObjectPermission,
     RegisteredModelUserObjectPermission,
     Stage,
+    stage_count_field,
 )
 from catalog.services import apply_stage_change
 from tests.factories import VersionFactory
@@ -55,6 +58,23 @@ def set_stage(version: Any, stage: Stage) -> None:
     with transaction.atomic():
         locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
         apply_stage_change(version=locked, to_stage=stage)
+
+
+def version_in(model: RegisteredModel, name: str, stage: Stage = Stage.UNASSIGNED) -> ModelVersion:
+    """A new version of model, registered by its owner and moved to stage, as stored now."""
+    version = VersionFactory.create(model=model, created_by=model.owner, name=name)
+    if stage != Stage.UNASSIGNED:
+        set_stage(version, stage)
+    return ModelVersion.objects.select_related("model").get(pk=version.pk)
+
+
+def raw_request(version: ModelVersion, requester: Any, **fields: Any) -> StageChangeRequest:
+    """Write a request row directly, bypassing the services, so only the database guards it."""
+    fields.setdefault("from_stage", Stage.UNASSIGNED)
+    fields.setdefault("to_stage", Stage.DEVELOPMENT)
+    fields.setdefault("created_at", timezone.now())
+    fields.setdefault("required_approvals", 1)
+    return StageChangeRequest.objects.create(version=version, requester=requester, **fields)
 
 
 def race(*actions: Callable[[], Any]) -> list[Any]:
@@ -139,6 +159,31 @@ def stage_of(version: ModelVersion) -> str:
 def refetch(change_request: StageChangeRequest) -> StageChangeRequest:
     """The change request as stored now."""
     return StageChangeRequest.objects.select_related("resolved_by").get(pk=change_request.pk)
+
+
+def assert_stage_counts_are_true(model: RegisteredModel) -> None:
+    """The model's stored per-stage counts equal a fresh count of its versions."""
+    fields = [stage_count_field(stage) for stage in STAGE_ORDER]
+    stored = RegisteredModel.objects.values(*fields).get(pk=model.pk)
+    actual = {
+        stage_count_field(stage): ModelVersion.objects.filter(model_id=model.pk, stage=stage).count()
+        for stage in STAGE_ORDER
+    }
+    assert stored == actual
+
+
+def entry_mark() -> int:
+    """The id of the newest activity entry, so a test can read exactly the entries written after it."""
+    return ActivityEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def entries_since(mark: int) -> list[tuple[Any, ...]]:
+    """The entries written after mark, oldest first, as what the activity page shows of them."""
+    return list(
+        ActivityEntry.objects.filter(pk__gt=mark)
+        .order_by("pk")
+        .values_list("verb", "actor__username", "version__name", "from_stage", "to_stage", "comment", "extra")
+    )
 
 
 def comments_written() -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 
 from activity.models import ActivityEntry, Verb
-from approvals.models import Decision, Review, StageChangeRequest, Status
+from approvals.models import Decision, StageChangeRequest, Status
 from approvals.services import (
     WorkflowError,
     approve_change_request,
@@ -25,25 +25,22 @@ from approvals.services import (
     set_approval_policy,
     set_lock_level,
 )
-from catalog.models import STAGE_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage, stage_count_field
+from catalog.models import STAGE_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
-from tests.helpers import set_stage
+from tests.factories import GroupFactory, ModelFactory, UserFactory
+from tests.helpers import (
+    assert_stage_counts_are_true,
+    database_state,
+    entries_since,
+    entry_mark,
+    refetch,
+    set_stage,
+    stage_of,
+    version_in,
+)
 
-Snapshot = dict[str, Any]
 ChangesNothing = Callable[[], AbstractContextManager[None]]
-
-
-def _snapshot() -> Snapshot:
-    """Everything an approval service may write, to show that a refused action wrote nothing."""
-    return {
-        "requests": list(StageChangeRequest.objects.order_by("pk").values()),
-        "reviews": list(Review.objects.order_by("pk").values()),
-        "activity": list(ActivityEntry.objects.order_by("pk").values()),
-        "versions": list(ModelVersion.objects.order_by("pk").values("pk", "stage", "lock_level", "stage_changed_at")),
-        "models": list(RegisteredModel.objects.order_by("pk").values()),
-    }
 
 
 @pytest.fixture
@@ -52,70 +49,27 @@ def changes_nothing(django_capture_on_commit_callbacks: Any, mailoutbox: list[Em
 
     @contextlib.contextmanager
     def check() -> Iterator[None]:
-        before, sent = _snapshot(), len(mailoutbox)
+        before, sent = database_state(), len(mailoutbox)
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             yield
         assert callbacks == []
         assert len(mailoutbox) == sent
-        assert _snapshot() == before
+        assert database_state() == before
 
     return check
-
-
-def _mark() -> int:
-    """The id of the newest activity entry, so a test can read exactly the entries written after it."""
-    return ActivityEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
-def _entries_since(mark: int) -> list[tuple[Any, ...]]:
-    return list(
-        ActivityEntry.objects.filter(pk__gt=mark)
-        .order_by("pk")
-        .values_list("verb", "actor__username", "version__name", "from_stage", "to_stage", "comment", "extra")
-    )
-
-
-def _stage(version: ModelVersion) -> str:
-    return ModelVersion.objects.values_list("stage", flat=True).get(pk=version.pk)
-
-
-def _assert_stage_counts_are_true(model: RegisteredModel) -> None:
-    """The model's stored per-stage counts equal a fresh count of its versions."""
-    fields = [stage_count_field(stage) for stage in STAGE_ORDER]
-    stored = RegisteredModel.objects.values(*fields).get(pk=model.pk)
-    actual = {
-        stage_count_field(stage): ModelVersion.objects.filter(model_id=model.pk, stage=stage).count()
-        for stage in STAGE_ORDER
-    }
-    assert stored == actual
-
-
-def _lock(owner: Any, version: ModelVersion, level: LockLevel) -> None:
-    set_lock_level(actor=owner, version=version, lock_level=level)
-
-
-def _version(model: RegisteredModel, name: str, stage: Stage = Stage.UNASSIGNED) -> ModelVersion:
-    version = VersionFactory.create(model=model, created_by=model.owner, name=name)
-    if stage != Stage.UNASSIGNED:
-        set_stage(version, stage)
-    return ModelVersion.objects.select_related("model").get(pk=version.pk)
-
-
-def _refetch(change_request: StageChangeRequest) -> StageChangeRequest:
-    return StageChangeRequest.objects.select_related("resolved_by").get(pk=change_request.pk)
 
 
 # request_stage_change
 
 
 def test_request_stage_change_opens_a_pending_request(version: ModelVersion, editor: Any) -> None:
-    mark = _mark()
+    mark = entry_mark()
 
     change_request = request_stage_change(
         actor=editor, version=version, to_stage=Stage.DEVELOPMENT, comment="  Ready for tests.  "
     )
 
-    change_request = _refetch(change_request)
+    change_request = refetch(change_request)
     assert change_request.version == version
     assert change_request.requester == editor
     assert (change_request.from_stage, change_request.to_stage) == (Stage.UNASSIGNED, Stage.DEVELOPMENT)
@@ -124,8 +78,8 @@ def test_request_stage_change_opens_a_pending_request(version: ModelVersion, edi
     assert change_request.required_approvals == 1
     assert (change_request.skips_stages, change_request.archive_others) == (False, False)
     assert (change_request.resolved_by, change_request.resolved_at) == (None, None)
-    assert _stage(version) == Stage.UNASSIGNED
-    assert _entries_since(mark) == [
+    assert stage_of(version) == Stage.UNASSIGNED
+    assert entries_since(mark) == [
         (
             Verb.STAGE_CHANGE_REQUESTED,
             "editor",
@@ -150,7 +104,7 @@ def test_request_copies_the_model_approval_policy(version: ModelVersion, owner: 
 
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
-    assert _refetch(change_request).required_approvals == 3
+    assert refetch(change_request).required_approvals == 3
 
 
 @pytest.mark.parametrize("persona", ["reviewer", "viewer", "outsider"])
@@ -167,7 +121,7 @@ def test_request_is_refused_to_non_editors(
 def test_request_is_refused_for_a_locked_version(
     version: ModelVersion, owner: Any, editor: Any, changes_nothing: ChangesNothing, level: LockLevel, label: str
 ) -> None:
-    _lock(owner, version, level)
+    set_lock_level(actor=owner, version=version, lock_level=level)
 
     with (
         changes_nothing(),
@@ -222,7 +176,7 @@ def test_a_new_request_is_allowed_once_the_last_is_resolved(version: ModelVersio
 def test_request_accepts_a_comment_of_5000_characters(version: ModelVersion, editor: Any) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT, comment="c" * 5000)
 
-    assert len(_refetch(change_request).comment) == 5000
+    assert len(refetch(change_request).comment) == 5000
 
 
 def test_request_refuses_a_comment_over_5000_characters(
@@ -264,12 +218,12 @@ def test_request_flags_a_forward_move_that_skips_stages(
 ) -> None:
     if from_stage != Stage.UNASSIGNED:
         set_stage(version, from_stage)
-    mark = _mark()
+    mark = entry_mark()
 
     change_request = request_stage_change(actor=editor, version=version, to_stage=to_stage)
 
-    assert _refetch(change_request).skips_stages is bool(skipped)
-    [entry] = _entries_since(mark)
+    assert refetch(change_request).skips_stages is bool(skipped)
+    [entry] = entries_since(mark)
     assert entry[-1] == {"change_request": change_request.pk, "skipped": skipped}
 
 
@@ -287,7 +241,7 @@ def test_request_keeps_archive_others_only_for_staging_and_production(
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=to_stage, archive_others=True)
 
-    assert _refetch(change_request).archive_others is kept
+    assert refetch(change_request).archive_others is kept
 
 
 # Mail on a new request
@@ -355,11 +309,11 @@ def test_approve_with_one_required_approval_applies_the_change(
     version: ModelVersion, editor: Any, reviewer: Any
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT, comment="Go.")
-    mark = _mark()
+    mark = entry_mark()
 
     approve_change_request(actor=reviewer, change_request=change_request, comment=" Looks good. ")
 
-    change_request = _refetch(change_request)
+    change_request = refetch(change_request)
     assert change_request.status == Status.APPROVED
     assert change_request.resolved_by == reviewer
     assert change_request.resolved_at is not None
@@ -370,7 +324,7 @@ def test_approve_with_one_required_approval_applies_the_change(
     assert version.stage == Stage.DEVELOPMENT
     assert version.stage_changed_at is not None
     pk = change_request.pk
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (
             Verb.STAGE_CHANGE_APPROVED,
             "reviewer",
@@ -390,7 +344,7 @@ def test_approve_with_one_required_approval_applies_the_change(
             {"change_request": pk, "requested_by": "editor"},
         ),
     ]
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_an_owner_may_approve_an_editors_request(version: ModelVersion, owner: Any, editor: Any) -> None:
@@ -398,8 +352,8 @@ def test_an_owner_may_approve_an_editors_request(version: ModelVersion, owner: A
 
     approve_change_request(actor=owner, change_request=change_request)
 
-    assert _refetch(change_request).resolved_by == owner
-    assert _stage(version) == Stage.DEVELOPMENT
+    assert refetch(change_request).resolved_by == owner
+    assert stage_of(version) == Stage.DEVELOPMENT
 
 
 @pytest.mark.parametrize("review", [approve_change_request, reject_change_request], ids=["approve", "reject"])
@@ -509,21 +463,21 @@ def test_approve_is_refused_when_the_version_was_locked_since_and_the_request_st
     ):
         approve_change_request(actor=reviewer, change_request=change_request)
 
-    assert _refetch(change_request).status == Status.PENDING
+    assert refetch(change_request).status == Status.PENDING
     set_lock_level(actor=owner, version=version, lock_level=LockLevel.OPEN)
     approve_change_request(actor=reviewer, change_request=change_request)
-    assert _stage(version) == Stage.DEVELOPMENT
+    assert stage_of(version) == Stage.DEVELOPMENT
 
 
 def test_a_pending_request_of_a_locked_version_may_still_be_cancelled(
     version: ModelVersion, owner: Any, editor: Any
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
-    _lock(owner, version, LockLevel.REDACT)
+    set_lock_level(actor=owner, version=version, lock_level=LockLevel.REDACT)
 
     cancel_change_request(actor=editor, change_request=change_request)
 
-    assert _refetch(change_request).status == Status.CANCELLED
+    assert refetch(change_request).status == Status.CANCELLED
 
 
 def test_approve_is_refused_when_the_version_moved_since(
@@ -542,24 +496,24 @@ def test_approve_is_refused_when_the_version_moved_since(
     ):
         approve_change_request(actor=reviewer, change_request=change_request)
 
-    assert _refetch(change_request).status == Status.PENDING
+    assert refetch(change_request).status == Status.PENDING
 
 
 def test_a_request_left_stale_by_an_archiving_promotion_cannot_be_approved(
     model: RegisteredModel, editor: Any, editor2: Any, reviewer: Any, changes_nothing: ChangesNothing
 ) -> None:
-    old = _version(model, "v1", Stage.STAGING)
-    new = _version(model, "v2", Stage.DEVELOPMENT)
+    old = version_in(model, "v1", Stage.STAGING)
+    new = version_in(model, "v2", Stage.DEVELOPMENT)
     stale = request_stage_change(actor=editor, version=old, to_stage=Stage.PRODUCTION)
     promotion = request_stage_change(actor=editor2, version=new, to_stage=Stage.STAGING, archive_others=True)
     approve_change_request(actor=reviewer, change_request=promotion)
-    assert _stage(old) == Stage.ARCHIVED
+    assert stage_of(old) == Stage.ARCHIVED
 
     with changes_nothing(), pytest.raises(WorkflowError, match=r"^Version v1 is now in Archived, not Staging"):
         approve_change_request(actor=reviewer, change_request=stale)
 
     cancel_change_request(actor=editor, change_request=stale)
-    assert _refetch(stale).status == Status.CANCELLED
+    assert refetch(stale).status == Status.CANCELLED
 
 
 def test_approve_refuses_a_comment_over_5000_characters(
@@ -576,22 +530,22 @@ def test_two_required_approvals_need_two_distinct_reviewers_and_apply_once(
 ) -> None:
     set_approval_policy(actor=owner, model=version.model, required_approvals=2)
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.STAGING, comment="Ship it.")
-    mark = _mark()
+    mark = entry_mark()
 
     approve_change_request(actor=reviewer, change_request=change_request, comment="One.")
 
-    assert _refetch(change_request).status == Status.PENDING
-    assert _stage(version) == Stage.UNASSIGNED
-    assert [e[0] for e in _entries_since(mark)] == [Verb.STAGE_CHANGE_APPROVED]
+    assert refetch(change_request).status == Status.PENDING
+    assert stage_of(version) == Stage.UNASSIGNED
+    assert [e[0] for e in entries_since(mark)] == [Verb.STAGE_CHANGE_APPROVED]
 
     approve_change_request(actor=reviewer2, change_request=change_request, comment="Two.")
 
-    change_request = _refetch(change_request)
+    change_request = refetch(change_request)
     assert change_request.status == Status.APPROVED
     assert change_request.resolved_by == reviewer2
-    assert _stage(version) == Stage.STAGING
+    assert stage_of(version) == Stage.STAGING
     pk = change_request.pk
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (Verb.STAGE_CHANGE_APPROVED, "reviewer", "v1.0.0", "unassigned", "staging", "One.", {"change_request": pk}),
         (Verb.STAGE_CHANGE_APPROVED, "reviewer2", "v1.0.0", "unassigned", "staging", "Two.", {"change_request": pk}),
         (
@@ -607,7 +561,7 @@ def test_two_required_approvals_need_two_distinct_reviewers_and_apply_once(
     with pytest.raises(WorkflowError, match=r"^This request was already approved by reviewer2\.$"):
         approve_change_request(actor=owner, change_request=change_request)
     assert ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGED).count() == 1
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_the_requesting_owner_does_not_count_towards_two_approvals(
@@ -619,10 +573,10 @@ def test_the_requesting_owner_does_not_count_towards_two_approvals(
     approve_change_request(actor=reviewer, change_request=change_request)
     with pytest.raises(PermissionDenied):
         approve_change_request(actor=owner, change_request=change_request)
-    assert _refetch(change_request).status == Status.PENDING
+    assert refetch(change_request).status == Status.PENDING
 
     approve_change_request(actor=reviewer2, change_request=change_request)
-    assert _refetch(change_request).status == Status.APPROVED
+    assert refetch(change_request).status == Status.APPROVED
 
 
 def test_the_whole_lifecycle_keeps_the_stage_counts_true(
@@ -631,8 +585,8 @@ def test_the_whole_lifecycle_keeps_the_stage_counts_true(
     for stage in STAGE_ORDER[1:]:
         change_request = request_stage_change(actor=editor, version=version, to_stage=stage)
         approve_change_request(actor=reviewer, change_request=change_request)
-        assert _stage(version) == stage
-        _assert_stage_counts_are_true(version.model)
+        assert stage_of(version) == stage
+        assert_stage_counts_are_true(version.model)
     change_request = request_stage_change(actor=owner, version=version, to_stage=Stage.DEVELOPMENT)
     approve_change_request(actor=reviewer, change_request=change_request)
 
@@ -644,7 +598,7 @@ def test_the_whole_lifecycle_keeps_the_stage_counts_true(
         ("production", "archived"),
         ("archived", "development"),
     ]
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 # archive_others
@@ -654,14 +608,14 @@ def test_the_whole_lifecycle_keeps_the_stage_counts_true(
 def test_archive_others_archives_the_unlocked_versions_in_the_target_stage(
     model: RegisteredModel, owner: Any, editor: Any, reviewer: Any, target: Stage
 ) -> None:
-    _version(model, "current", target)
-    _lock(owner, _version(model, "frozen", target), LockLevel.CLOSED)
-    _version(model, "bystander", Stage.DEVELOPMENT)
-    _version(model, "archived", Stage.ARCHIVED)
+    version_in(model, "current", target)
+    set_lock_level(actor=owner, version=version_in(model, "frozen", target), lock_level=LockLevel.CLOSED)
+    version_in(model, "bystander", Stage.DEVELOPMENT)
+    version_in(model, "archived", Stage.ARCHIVED)
     source = Stage.DEVELOPMENT if target == Stage.STAGING else Stage.STAGING
-    candidate = _version(model, "candidate", source)
+    candidate = version_in(model, "candidate", source)
     change_request = request_stage_change(actor=editor, version=candidate, to_stage=target, archive_others=True)
-    mark = _mark()
+    mark = entry_mark()
 
     approve_change_request(actor=reviewer, change_request=change_request)
 
@@ -674,7 +628,7 @@ def test_archive_others_archives_the_unlocked_versions_in_the_target_stage(
         "archived": Stage.ARCHIVED,
     }
     pk, label = change_request.pk, target.label
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (Verb.STAGE_CHANGE_APPROVED, "reviewer", "candidate", source, target, "", {"change_request": pk}),
         (
             Verb.STAGE_CHANGED,
@@ -695,15 +649,15 @@ def test_archive_others_archives_the_unlocked_versions_in_the_target_stage(
             {"change_request": pk, "caused_by": pk},
         ),
     ]
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 def test_archive_others_archives_every_other_version_in_the_target_stage(
     model: RegisteredModel, editor: Any, reviewer: Any
 ) -> None:
     for name in ("p1", "p2", "p3"):
-        _version(model, name, Stage.PRODUCTION)
-    candidate = _version(model, "candidate", Stage.STAGING)
+        version_in(model, name, Stage.PRODUCTION)
+    candidate = version_in(model, "candidate", Stage.STAGING)
     change_request = request_stage_change(
         actor=editor, version=candidate, to_stage=Stage.PRODUCTION, archive_others=True
     )
@@ -718,14 +672,14 @@ def test_archive_others_archives_every_other_version_in_the_target_stage(
     }
     caused = ActivityEntry.objects.filter(extra__caused_by=change_request.pk)
     assert sorted(caused.values_list("version__name", flat=True)) == ["p1", "p2", "p3"]
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 def test_without_archive_others_the_other_versions_keep_their_stage(
     model: RegisteredModel, editor: Any, reviewer: Any
 ) -> None:
-    _version(model, "current", Stage.PRODUCTION)
-    candidate = _version(model, "candidate", Stage.STAGING)
+    version_in(model, "current", Stage.PRODUCTION)
+    candidate = version_in(model, "candidate", Stage.STAGING)
     change_request = request_stage_change(actor=editor, version=candidate, to_stage=Stage.PRODUCTION)
 
     approve_change_request(actor=reviewer, change_request=change_request)
@@ -735,7 +689,7 @@ def test_without_archive_others_the_other_versions_keep_their_stage(
         "current": Stage.PRODUCTION,
     }
     assert ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED, version__name="current").count() == 0
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 @pytest.mark.parametrize(
@@ -745,8 +699,8 @@ def test_without_archive_others_the_other_versions_keep_their_stage(
 def test_archive_others_is_ignored_for_other_targets(
     model: RegisteredModel, editor: Any, reviewer: Any, source: Stage, target: Stage
 ) -> None:
-    _version(model, "resident", target)
-    candidate = _version(model, "candidate", source)
+    version_in(model, "resident", target)
+    candidate = version_in(model, "candidate", source)
     change_request = request_stage_change(actor=editor, version=candidate, to_stage=target, archive_others=True)
 
     approve_change_request(actor=reviewer, change_request=change_request)
@@ -756,24 +710,24 @@ def test_archive_others_is_ignored_for_other_targets(
         "resident": target,
     }
     assert ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED, version__name="resident").count() == 0
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 def test_archive_others_leaves_other_models_alone(
     model: RegisteredModel, owner: Any, editor: Any, reviewer: Any
 ) -> None:
     elsewhere = ModelFactory.create(owner=owner, name="Other Model")
-    foreign = _version(elsewhere, "foreign", Stage.PRODUCTION)
-    candidate = _version(model, "candidate", Stage.STAGING)
+    foreign = version_in(elsewhere, "foreign", Stage.PRODUCTION)
+    candidate = version_in(model, "candidate", Stage.STAGING)
     change_request = request_stage_change(
         actor=editor, version=candidate, to_stage=Stage.PRODUCTION, archive_others=True
     )
 
     approve_change_request(actor=reviewer, change_request=change_request)
 
-    assert _stage(foreign) == Stage.PRODUCTION
-    _assert_stage_counts_are_true(model)
-    _assert_stage_counts_are_true(elsewhere)
+    assert stage_of(foreign) == Stage.PRODUCTION
+    assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(elsewhere)
 
 
 # Mail on a decision
@@ -875,8 +829,8 @@ def test_a_failing_mail_server_does_not_undo_a_request_or_an_approval(
             approve_change_request(actor=reviewer, change_request=change_request)
 
     assert len(callbacks) == len(more) == 1
-    assert _refetch(change_request).status == Status.APPROVED
-    assert _stage(version) == Stage.DEVELOPMENT
+    assert refetch(change_request).status == Status.APPROVED
+    assert stage_of(version) == Stage.DEVELOPMENT
     assert [r.getMessage().split(" to ")[0] for r in caplog.records] == [
         "Could not send '[Model Catalog] editor requests Development for Churn Predictor v1.0.0'",
         "Could not send '[Model Catalog] Your request for Churn Predictor v1.0.0 was approved'",
@@ -899,7 +853,7 @@ def test_a_failing_mail_server_after_a_real_commit_leaves_the_change_in_place(
         reject_change_request(actor=reviewer, change_request=change_request)
 
     assert len(caplog.records) == 2
-    assert _refetch(change_request).status == Status.REJECTED
+    assert refetch(change_request).status == Status.REJECTED
     assert ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGE_REJECTED).count() == 1
 
 
@@ -908,19 +862,19 @@ def test_a_failing_mail_server_after_a_real_commit_leaves_the_change_in_place(
 
 def test_reject_ends_the_request_without_moving_the_version(version: ModelVersion, editor: Any, reviewer: Any) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.PRODUCTION)
-    mark = _mark()
+    mark = entry_mark()
 
     reject_change_request(actor=reviewer, change_request=change_request, comment=" Not yet. ")
 
-    change_request = _refetch(change_request)
+    change_request = refetch(change_request)
     assert change_request.status == Status.REJECTED
     assert change_request.resolved_by == reviewer
     assert change_request.resolved_at is not None
     assert list(change_request.reviews.values_list("reviewer__username", "decision", "comment")) == [
         ("reviewer", Decision.REJECT, "Not yet.")
     ]
-    assert _stage(version) == Stage.UNASSIGNED
-    assert _entries_since(mark) == [
+    assert stage_of(version) == Stage.UNASSIGNED
+    assert entries_since(mark) == [
         (
             Verb.STAGE_CHANGE_REJECTED,
             "reviewer",
@@ -931,7 +885,7 @@ def test_reject_ends_the_request_without_moving_the_version(version: ModelVersio
             {"change_request": change_request.pk},
         )
     ]
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_one_rejection_ends_a_request_that_already_has_an_approval(
@@ -943,10 +897,10 @@ def test_one_rejection_ends_a_request_that_already_has_an_approval(
 
     reject_change_request(actor=reviewer2, change_request=change_request)
 
-    change_request = _refetch(change_request)
+    change_request = refetch(change_request)
     assert change_request.status == Status.REJECTED
     assert change_request.resolved_by == reviewer2
-    assert _stage(version) == Stage.UNASSIGNED
+    assert stage_of(version) == Stage.UNASSIGNED
     assert not ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED).exists()
     with pytest.raises(WorkflowError, match=r"^This request was already rejected by reviewer2\.$"):
         approve_change_request(actor=owner, change_request=change_request)
@@ -956,11 +910,11 @@ def test_reject_is_allowed_on_a_request_whose_version_was_locked_since(
     version: ModelVersion, owner: Any, editor: Any, reviewer: Any
 ) -> None:
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
-    _lock(owner, version, LockLevel.CLOSED)
+    set_lock_level(actor=owner, version=version, lock_level=LockLevel.CLOSED)
 
     reject_change_request(actor=reviewer, change_request=change_request)
 
-    assert _refetch(change_request).status == Status.REJECTED
+    assert refetch(change_request).status == Status.REJECTED
 
 
 def test_reject_refuses_a_comment_over_5000_characters(
@@ -981,17 +935,17 @@ def test_the_requester_or_an_owner_may_cancel(
 ) -> None:
     actor = request.getfixturevalue(canceller)
     change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.STAGING)
-    mark = _mark()
+    mark = entry_mark()
 
     cancel_change_request(actor=actor, change_request=change_request, comment=" Wrong version. ")
 
-    change_request = _refetch(change_request)
+    change_request = refetch(change_request)
     assert change_request.status == Status.CANCELLED
     assert change_request.resolved_by == actor
     assert change_request.resolved_at is not None
     assert not change_request.reviews.exists()
-    assert _stage(version) == Stage.UNASSIGNED
-    assert _entries_since(mark) == [
+    assert stage_of(version) == Stage.UNASSIGNED
+    assert entries_since(mark) == [
         (
             Verb.STAGE_CHANGE_CANCELLED,
             canceller,
@@ -1035,7 +989,7 @@ def test_cancel_refuses_a_comment_over_5000_characters(
 
 
 def test_an_editor_raises_the_lock_level_step_by_step(version: ModelVersion, editor: Any) -> None:
-    mark = _mark()
+    mark = entry_mark()
 
     set_lock_level(actor=editor, version=version, lock_level=LockLevel.CLOSED, comment=" Frozen for audit. ")
     set_lock_level(actor=editor, version=version, lock_level=LockLevel.REDACT)
@@ -1043,7 +997,7 @@ def test_an_editor_raises_the_lock_level_step_by_step(version: ModelVersion, edi
     version.refresh_from_db()
     assert version.lock_level == LockLevel.REDACT
     assert version.stage == Stage.UNASSIGNED
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (Verb.LOCK_CHANGED, "editor", "v1.0.0", "", "", "Frozen for audit.", {"from": "Open", "to": "Closed"}),
         (Verb.LOCK_CHANGED, "editor", "v1.0.0", "", "", "", {"from": "Closed", "to": "Redact"}),
     ]
@@ -1068,7 +1022,7 @@ def test_an_editor_cannot_lower_the_lock_level(
     start: LockLevel,
     lower: LockLevel,
 ) -> None:
-    _lock(owner, version, start)
+    set_lock_level(actor=owner, version=version, lock_level=start)
 
     with (
         changes_nothing(),
@@ -1082,14 +1036,14 @@ def test_an_editor_cannot_lower_the_lock_level(
     [(LockLevel.CLOSED, LockLevel.OPEN), (LockLevel.REDACT, LockLevel.CLOSED), (LockLevel.REDACT, LockLevel.OPEN)],
 )
 def test_an_owner_lowers_the_lock_level(version: ModelVersion, owner: Any, start: LockLevel, lower: LockLevel) -> None:
-    _lock(owner, version, start)
-    mark = _mark()
+    set_lock_level(actor=owner, version=version, lock_level=start)
+    mark = entry_mark()
 
     set_lock_level(actor=owner, version=version, lock_level=lower)
 
     version.refresh_from_db()
     assert version.lock_level == lower
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (Verb.LOCK_CHANGED, "owner", "v1.0.0", "", "", "", {"from": start.label, "to": lower.label})
     ]
 
@@ -1107,7 +1061,7 @@ def test_set_lock_level_refuses_the_current_level(
 ) -> None:
     actor = request.getfixturevalue(persona)
     if level != LockLevel.OPEN:
-        _lock(owner, version, level)
+        set_lock_level(actor=owner, version=version, lock_level=level)
 
     with changes_nothing(), pytest.raises(WorkflowError, match=rf"^Version v1\.0\.0 is already {label}\.$"):
         set_lock_level(actor=actor, version=version, lock_level=level)
@@ -1126,7 +1080,7 @@ def test_set_lock_level_is_refused_to_non_editors(
 ) -> None:
     actor = request.getfixturevalue(persona)
     if start != LockLevel.OPEN:
-        _lock(owner, version, start)
+        set_lock_level(actor=owner, version=version, lock_level=start)
 
     with (
         changes_nothing(),
@@ -1154,8 +1108,8 @@ def test_locking_leaves_a_pending_request_pending(version: ModelVersion, editor:
 
     set_lock_level(actor=editor, version=version, lock_level=LockLevel.CLOSED)
 
-    assert _refetch(change_request).status == Status.PENDING
-    assert _stage(version) == Stage.UNASSIGNED
+    assert refetch(change_request).status == Status.PENDING
+    assert stage_of(version) == Stage.UNASSIGNED
 
 
 # set_approval_policy
@@ -1163,13 +1117,13 @@ def test_locking_leaves_a_pending_request_pending(version: ModelVersion, editor:
 
 @pytest.mark.parametrize("required", [2, 3, 4, 5])
 def test_an_owner_sets_the_approval_policy(model: RegisteredModel, owner: Any, required: int) -> None:
-    mark = _mark()
+    mark = entry_mark()
 
     set_approval_policy(actor=owner, model=model, required_approvals=required)
 
     model.refresh_from_db()
     assert model.required_approvals == required
-    assert _entries_since(mark) == [(Verb.POLICY_CHANGED, "owner", None, "", "", "", {"from": 1, "to": required})]
+    assert entries_since(mark) == [(Verb.POLICY_CHANGED, "owner", None, "", "", "", {"from": 1, "to": required})]
 
 
 def test_an_owner_may_lower_the_approval_policy_back_to_one(model: RegisteredModel, owner: Any) -> None:
@@ -1212,8 +1166,8 @@ def test_set_approval_policy_refuses_the_current_value(
 def test_a_pending_request_keeps_the_policy_it_was_made_under(
     model: RegisteredModel, owner: Any, editor: Any, reviewer: Any, reviewer2: Any
 ) -> None:
-    lenient_version = _version(model, "lenient")
-    strict_version = _version(model, "strict")
+    lenient_version = version_in(model, "lenient")
+    strict_version = version_in(model, "strict")
     lenient = request_stage_change(actor=editor, version=lenient_version, to_stage=Stage.DEVELOPMENT)
     set_approval_policy(actor=owner, model=model, required_approvals=2)
     strict = request_stage_change(actor=editor, version=strict_version, to_stage=Stage.DEVELOPMENT)
@@ -1222,8 +1176,8 @@ def test_a_pending_request_keeps_the_policy_it_was_made_under(
     approve_change_request(actor=reviewer, change_request=lenient)
     approve_change_request(actor=reviewer, change_request=strict)
 
-    assert (_refetch(lenient).required_approvals, _refetch(lenient).status) == (1, Status.APPROVED)
-    assert (_refetch(strict).required_approvals, _refetch(strict).status) == (2, Status.PENDING)
+    assert (refetch(lenient).required_approvals, refetch(lenient).status) == (1, Status.APPROVED)
+    assert (refetch(strict).required_approvals, refetch(strict).status) == (2, Status.PENDING)
     approve_change_request(actor=reviewer2, change_request=strict)
-    assert _refetch(strict).status == Status.APPROVED
-    _assert_stage_counts_are_true(model)
+    assert refetch(strict).status == Status.APPROVED
+    assert_stage_counts_are_true(model)

@@ -37,27 +37,9 @@ from catalog.services import (
     remove_collaborator,
 )
 from tests.factories import GroupFactory, ModelFactory, UserFactory
-from tests.helpers import race
+from tests.helpers import database_state, race
 
 LONG_AGO = timezone.make_aware(datetime.datetime(2020, 1, 1))
-
-
-def _snapshot() -> dict[str, Any]:
-    """Everything a catalog service may write, to show that a refused action wrote nothing."""
-    return {
-        "models": list(RegisteredModel.objects.order_by("pk").values()),
-        "model_labels": sorted(RegisteredModel.labels.through.objects.values_list("registeredmodel_id", "label_id")),
-        "versions": list(ModelVersion.objects.order_by("pk").values()),
-        "version_labels": sorted(ModelVersion.labels.through.objects.values_list("modelversion_id", "label_id")),
-        "labels": sorted(Label.objects.values_list("name", flat=True)),
-        "user_perms": sorted(
-            RegisteredModelUserObjectPermission.objects.values_list("content_object_id", "user_id", "permission_id")
-        ),
-        "group_perms": sorted(
-            RegisteredModelGroupObjectPermission.objects.values_list("content_object_id", "group_id", "permission_id")
-        ),
-        "activity": ActivityEntry.objects.count(),
-    }
 
 
 def _user_perms(model: RegisteredModel, user: Any) -> set[str]:
@@ -168,30 +150,30 @@ def test_register_model_accepts_a_name_of_200_characters(owner: Any) -> None:
 
 @pytest.mark.parametrize("name", ["", "   ", "\t\n", "m" * 201], ids=["empty", "spaces", "whitespace", "201_chars"])
 def test_register_model_refuses_a_bad_name_and_writes_nothing(owner: Any, name: str) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Name"):
         register_model(actor=owner, name=name)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_model_refuses_a_description_over_10000_characters(owner: Any) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Description"):
         register_model(actor=owner, name="Wordy", description="d" * 10_001)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_version_refuses_a_description_over_10000_characters(owner: Any, model: RegisteredModel) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Description"):
         register_version(actor=owner, model=model, name="v9", description="d" * 10_001)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_model_takes_the_next_slug_when_another_name_won_the_same_slug(owner: Any) -> None:
@@ -204,22 +186,22 @@ def test_register_model_takes_the_next_slug_when_another_name_won_the_same_slug(
 
 @pytest.mark.parametrize("name", ["churn predictor", "CHURN PREDICTOR", "  Churn predictor "])
 def test_register_model_refuses_a_duplicate_name_in_any_case(owner: Any, model: RegisteredModel, name: str) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="already exists"):
         register_model(actor=owner, name=name)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize("label", ["Bad Label", "-leading-dash", "ümlaut", "x" * 51, "semi;colon"])
 def test_register_model_refuses_a_bad_label_and_writes_nothing(owner: Any, label: str) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Name"):
         register_model(actor=owner, name="Fraud", labels=["good", label])
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize(
@@ -228,24 +210,24 @@ def test_register_model_refuses_a_bad_label_and_writes_nothing(owner: Any, label
     ids=["task_type", "data_type", "visibility"],
 )
 def test_register_model_refuses_unknown_choices(owner: Any, choices: dict[str, str]) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError):
         register_model(actor=owner, name="Fraud", **choices)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_model_refuses_inactive_and_anonymous_users(db: None) -> None:
     inactive = UserFactory.create(username="gone", is_active=False)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied):
         register_model(actor=inactive, name="Fraud")
     with pytest.raises(PermissionDenied):
         register_model(actor=AnonymousUser(), name="Fraud")  # type: ignore[arg-type]
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_model_reuses_existing_labels(owner: Any) -> None:
@@ -304,43 +286,43 @@ def test_register_version_refused_without_edit_role(
     request: pytest.FixtureRequest, model: RegisteredModel, persona: str
 ) -> None:
     actor = request.getfixturevalue(persona)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied):
         register_version(actor=actor, model=model, name="v2")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_version_refused_to_a_signed_in_user_on_an_organization_model(
     org_model: RegisteredModel, outsider: Any
 ) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied):
         register_version(actor=outsider, model=org_model, name="v2")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_version_refuses_a_duplicate_name(model: RegisteredModel, owner: Any, version: ModelVersion) -> None:
     _age(model)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="already exists"):
         register_version(actor=owner, model=model, name="v1.0.0")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize("name", ["new", "NEW", "edit"])
 def test_register_version_refuses_reserved_names(model: RegisteredModel, owner: Any, name: str) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="reserved"):
         register_version(actor=owner, model=model, name=name)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize(
@@ -349,12 +331,12 @@ def test_register_version_refuses_reserved_names(model: RegisteredModel, owner: 
     ids=["empty", "spaces", "dash", "dot", "space", "slash", "question", "accent", "101_chars"],
 )
 def test_register_version_refuses_invalid_names(model: RegisteredModel, owner: Any, name: str) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Name"):
         register_version(actor=owner, model=model, name=name)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_register_version_accepts_a_name_of_100_characters(model: RegisteredModel, owner: Any) -> None:
@@ -362,14 +344,14 @@ def test_register_version_accepts_a_name_of_100_characters(model: RegisteredMode
 
 
 def test_register_version_refuses_a_bad_run_url_or_label(model: RegisteredModel, owner: Any) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Source run url"):
         register_version(actor=owner, model=model, name="v2", source_run_url="not a url")
     with pytest.raises(CatalogError):
         register_version(actor=owner, model=model, name="v2", labels=["Not OK"])
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_the_same_version_name_may_be_used_by_two_models(owner: Any, model: RegisteredModel, org_model: Any) -> None:
@@ -411,11 +393,11 @@ def test_edit_model_changes_fields_and_lists_them_in_the_entry(model: Registered
 
 def test_edit_model_writes_no_entry_when_nothing_changed(model: RegisteredModel, owner: Any) -> None:
     _age(model)
-    before = _snapshot()
+    before = database_state()
 
     _edit_model(owner, model, description=f"  {model.description}  ", visibility=model.visibility)
 
-    assert _snapshot() == before
+    assert database_state() == before
     assert _updated_at(model) == LONG_AGO
 
 
@@ -437,12 +419,12 @@ def test_owner_changes_visibility(model: RegisteredModel, owner: Any) -> None:
 
 
 def test_editor_cannot_change_visibility_and_nothing_changes(model: RegisteredModel, editor: Any) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied, match="owners"):
         _edit_model(editor, model, description="Sneaky", visibility=Visibility.ORGANIZATION)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_editor_may_submit_the_unchanged_visibility(model: RegisteredModel, editor: Any) -> None:
@@ -458,12 +440,12 @@ def test_edit_model_refused_without_edit_role(
     request: pytest.FixtureRequest, model: RegisteredModel, persona: str
 ) -> None:
     actor = request.getfixturevalue(persona)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied):
         _edit_model(actor, model, description="Defaced")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize(
@@ -474,12 +456,12 @@ def test_edit_model_refused_without_edit_role(
 def test_edit_model_refuses_bad_values_and_changes_nothing(
     model: RegisteredModel, owner: Any, changes: dict[str, Any]
 ) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError):
         _edit_model(owner, model, **changes)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 # edit_version
@@ -515,22 +497,22 @@ def test_edit_version_changes_fields_and_lists_them_in_the_entry(
 
 
 def test_edit_version_writes_no_entry_when_nothing_changed(version: ModelVersion, owner: Any) -> None:
-    before = _snapshot()
+    before = database_state()
 
     _edit_version(owner, version)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize("lock_level", [LockLevel.CLOSED, LockLevel.REDACT])
 def test_edit_version_refused_when_locked(version: ModelVersion, owner: Any, lock_level: LockLevel) -> None:
     ModelVersion.objects.filter(pk=version.pk).update(lock_level=lock_level)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="locked"):
         _edit_version(owner, version, description="Rewritten history")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize("persona", ["viewer", "reviewer", "outsider"])
@@ -538,21 +520,21 @@ def test_edit_version_refused_without_edit_role(
     request: pytest.FixtureRequest, version: ModelVersion, persona: str
 ) -> None:
     actor = request.getfixturevalue(persona)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied):
         _edit_version(actor, version, description="Defaced")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_edit_version_refuses_a_bad_url_and_changes_nothing(version: ModelVersion, owner: Any) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="Source run url"):
         _edit_version(owner, version, description="New", source_run_url="javascript:alert(1)")
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 # add_collaborator / remove_collaborator
@@ -601,26 +583,26 @@ def test_add_group_collaborator_replaces_the_previous_role(model: RegisteredMode
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.REVIEWER, Role.VIEWER])
 def test_the_model_owner_cannot_be_demoted(model: RegisteredModel, owner: Any, role: Role) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="owns this model"):
         add_collaborator(actor=owner, model=model, user=owner, role=role)
 
-    assert _snapshot() == before
+    assert database_state() == before
     assert _user_perms(model, owner) == set(ROLE_PERMISSIONS[Role.OWNER])
 
 
 def test_a_co_owner_cannot_demote_or_remove_the_model_owner(model: RegisteredModel, owner: Any) -> None:
     co_owner = UserFactory.create(username="co-owner")
     add_collaborator(actor=owner, model=model, user=co_owner, role=Role.OWNER)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError):
         add_collaborator(actor=co_owner, model=model, user=owner, role=Role.VIEWER)
     with pytest.raises(CatalogError):
         remove_collaborator(actor=co_owner, model=model, user=owner)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_a_co_owner_may_manage_collaborators(model: RegisteredModel, owner: Any, viewer: Any) -> None:
@@ -647,7 +629,7 @@ def test_only_owners_may_manage_collaborators(
 ) -> None:
     actor = request.getfixturevalue(persona)
     group = GroupFactory.create(name="risk-team")
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(PermissionDenied):
         add_collaborator(actor=actor, model=model, user=actor, role=Role.OWNER)
@@ -656,7 +638,7 @@ def test_only_owners_may_manage_collaborators(
     with pytest.raises(PermissionDenied):
         remove_collaborator(actor=actor, model=model, user=viewer)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_remove_user_collaborator(model: RegisteredModel, owner: Any, editor: Any) -> None:
@@ -681,41 +663,41 @@ def test_remove_group_collaborator(model: RegisteredModel, owner: Any) -> None:
 
 
 def test_the_model_owner_cannot_be_removed(model: RegisteredModel, owner: Any) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="cannot be removed"):
         remove_collaborator(actor=owner, model=model, user=owner)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_removing_a_non_collaborator_is_refused(model: RegisteredModel, owner: Any, outsider: Any) -> None:
     group = GroupFactory.create(name="strangers")
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="not a collaborator"):
         remove_collaborator(actor=owner, model=model, user=outsider)
     with pytest.raises(CatalogError, match="not a collaborator"):
         remove_collaborator(actor=owner, model=model, group=group)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_a_role_on_another_model_does_not_make_a_collaborator(owner: Any, model: RegisteredModel, editor: Any) -> None:
     other = ModelFactory.create(owner=owner, name="Other")
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="not a collaborator"):
         remove_collaborator(actor=owner, model=other, user=editor)
 
-    assert _snapshot() == before
+    assert database_state() == before
     assert _user_perms(model, editor) == set(ROLE_PERMISSIONS[Role.EDITOR])
 
 
 def test_collaborator_services_need_exactly_one_of_user_or_group(model: RegisteredModel, owner: Any) -> None:
     bob = UserFactory.create(username="bob")
     group = GroupFactory.create(name="risk-team")
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="either a user or a group"):
         add_collaborator(actor=owner, model=model, role=Role.VIEWER)
@@ -724,7 +706,7 @@ def test_collaborator_services_need_exactly_one_of_user_or_group(model: Register
     with pytest.raises(CatalogError, match="either a user or a group"):
         remove_collaborator(actor=owner, model=model)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 # Stage counts kept on the model row
@@ -760,12 +742,12 @@ def test_apply_stage_change_moves_the_version_and_its_count(model: RegisteredMod
 
 
 def test_apply_stage_change_to_the_current_stage_is_refused(model: RegisteredModel, version: ModelVersion) -> None:
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(CatalogError, match="already in Unassigned"):
         apply_stage_change(version=version, to_stage=Stage.UNASSIGNED)
 
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_recount_stage_counts_repairs_drifted_counts(owner: Any, model: RegisteredModel, org_model: Any) -> None:
