@@ -1,5 +1,5 @@
 """Helpers shared by the tests: clients, stage moves, races, history at a given time, the state of the database,
-the URLs the tests open, and reading HTML as a reader sees it."""
+the URLs the tests open, reading HTML as a reader sees it, and driving the browser."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import has_vary_header
+from playwright.sync_api import expect
 
 from activity.models import ActivityEntry, Verb
 from approvals.models import Review, StageChangeRequest
@@ -36,6 +39,7 @@ from tests.factories import VersionFactory
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
+    from playwright.sync_api import BrowserContext, Page
 
 # --- Clients and headers ------------------------------------------------------------------------------------------
 
@@ -607,3 +611,52 @@ def assert_get_within(client: Client, url: str, headers: dict[str, str], queries
     with queries(bound):
         response = client.get(url, headers=headers)
     assert response.status_code == 200
+
+
+# --- The browser --------------------------------------------------------------------------------------------------
+
+PASSWORD = "demo"  # seed_demo's password for every demo user
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+NewContext = Callable[..., "BrowserContext"]  # the new_context fixture of tests/browser
+
+
+def user_named(username: str) -> Any:
+    return get_user_model().objects.get(username=username)
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a person would, and land on the home page."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(re.compile(rf"^Signed in as {re.escape(username)}$"))).to_be_visible()
+
+
+def signed_in_page(new_context: NewContext, username: str) -> Page:
+    """A page in a fresh browser context, signed in as username."""
+    page = new_context().new_page()
+    sign_in(page, username)
+    return page
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot under the ignored test-artifacts/ folder."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+def mark_document(page: Page) -> None:
+    page.evaluate("window.sameDocument = true")  # a full page load would drop it
+
+
+def assert_same_document(page: Page) -> None:
+    assert page.evaluate("window.sameDocument === true"), "the page was reloaded instead of updated in place"
+
+
+def wait_for_htmx(page: Page) -> None:
+    """Let htmx finish its request, swap and settle, so the controls it swapped in are wired up."""
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
