@@ -16,6 +16,7 @@ from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -219,6 +220,10 @@ def database_state() -> dict[str, Any]:
 
 def version_url(version: ModelVersion) -> str:
     return reverse("catalog:version-detail", kwargs={"slug": version.model.slug, "version": version.name})
+
+
+def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 # Every URL of a model, by URL name, and whether it names a version too.

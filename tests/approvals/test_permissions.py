@@ -20,7 +20,14 @@ PERSONAS = ["owner", "editor", "editor2", "reviewer", "viewer", "outsider", "ano
 
 @pytest.fixture
 def people(
-    owner: Any, editor: Any, editor2: Any, reviewer: Any, viewer: Any, outsider: Any, model: RegisteredModel
+    owner: Any,
+    editor: Any,
+    editor2: Any,
+    reviewer: Any,
+    viewer: Any,
+    outsider: Any,
+    anonymous: AnonymousUser,
+    model: RegisteredModel,
 ) -> dict[str, Any]:
     inactive = UserFactory.create(username="retired")
     add_collaborator(actor=owner, model=model, user=inactive, role=Role.REVIEWER)
@@ -33,7 +40,7 @@ def people(
         "reviewer": reviewer,
         "viewer": viewer,
         "outsider": outsider,
-        "anonymous": AnonymousUser(),
+        "anonymous": anonymous,
         "inactive_reviewer": inactive,
     }
 

@@ -55,11 +55,6 @@ PRIVATE_MODEL_ABILITIES: dict[str, frozenset[str]] = {
 }
 
 
-@pytest.fixture
-def anonymous() -> AnonymousUser:
-    return AnonymousUser()
-
-
 def _group_member(model: RegisteredModel, owner: Any, username: str, role: Role) -> Any:
     group = GroupFactory.create(name=f"{username}-group")
     add_collaborator(actor=owner, model=model, group=group, role=role)
