@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -213,6 +213,9 @@ def database_state() -> dict[str, Any]:
         "reviews": list(Review.objects.order_by("pk").values()),
         "activity": list(ActivityEntry.objects.order_by("pk").values()),
     }
+
+
+ChangesNothing = Callable[[], AbstractContextManager[None]]  # the changes_nothing fixture of tests/approvals
 
 
 # --- URLs ---------------------------------------------------------------------------------------------------------
