@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import Model
 from django.test import Client
@@ -149,12 +150,24 @@ def move_at(
     )
 
 
+LONG_AGO = timezone.make_aware(datetime(2020, 1, 1))
+
+
+def backdate(model: RegisteredModel) -> None:
+    """Move the model's updated_at into the past so a later bump is visible whatever the clock resolution."""
+    RegisteredModel.objects.filter(pk=model.pk).update(updated_at=LONG_AGO)
+
+
 # --- Reading the database -----------------------------------------------------------------------------------------
 
 
 def fresh(model: RegisteredModel) -> RegisteredModel:
     """The model as stored now: a new instance, so no permission answer cached on an earlier one is reused."""
     return RegisteredModel.objects.get(pk=model.pk)
+
+
+def updated_at(model: RegisteredModel) -> datetime:
+    return RegisteredModel.objects.values_list("updated_at", flat=True).get(pk=model.pk)
 
 
 def stage_of(version: ModelVersion) -> str:
@@ -177,6 +190,24 @@ def assert_stage_counts_are_true(model: RegisteredModel) -> None:
     assert stored == actual
 
 
+def user_perms(model: RegisteredModel, user: Any) -> set[str]:
+    """The codenames of the permissions user holds directly on model."""
+    return set(
+        RegisteredModelUserObjectPermission.objects.filter(content_object=model, user=user).values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
+def group_perms(model: RegisteredModel, group: Group) -> set[str]:
+    """The codenames of the permissions group holds on model."""
+    return set(
+        RegisteredModelGroupObjectPermission.objects.filter(content_object=model, group=group).values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
 def entry_mark() -> int:
     """The id of the newest activity entry, so a test can read exactly the entries written after it."""
     return ActivityEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -189,6 +220,12 @@ def entries_since(mark: int) -> list[tuple[Any, ...]]:
         .order_by("pk")
         .values_list("verb", "actor__username", "version__name", "from_stage", "to_stage", "comment", "extra")
     )
+
+
+def last_entry() -> ActivityEntry:
+    entry = ActivityEntry.objects.order_by("-id").first()
+    assert entry is not None
+    return entry
 
 
 def comments_written() -> list[tuple[str, str]]:
