@@ -25,12 +25,7 @@ from approvals.services import (
     set_approval_policy,
     set_lock_level,
 )
-from catalog.models import (
-    LockLevel,
-    ModelVersion,
-    RegisteredModel,
-    Stage,
-)
+from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import (
     add_collaborator,
