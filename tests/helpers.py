@@ -457,15 +457,20 @@ class _Parser(HTMLParser):
 
 
 @lru_cache(maxsize=64)
-def _parse(html: str) -> tuple[Element, ...]:
-    """Every element of html in document order (parsed once per page, as tests read one page many times)."""
+def _parsed(html: str) -> _Parser:
+    """html parsed once (tests read one page many times): its elements in document order and its text runs."""
     parser = _Parser(html)
     parser.feed(html)
     parser.close()
     while parser.open:  # left open at the end of a fragment: ends with it
         name, attrs, start, inner, first = parser.open.pop()
         parser.add(name, attrs, start, inner, len(html), len(html), first)
-    return tuple(sorted(parser.elements, key=lambda element: element.start))
+    parser.elements.sort(key=lambda element: element.start)
+    return parser
+
+
+def _parse(html: str) -> list[Element]:
+    return _parsed(html).elements
 
 
 def _matches(element: Element, name: str, wanted: str | re.Pattern[str] | bool) -> bool:
@@ -508,12 +513,7 @@ def element(html: str, element_id: str) -> Element:
 def visible_text(html: str) -> str:
     """What a reader sees of a page's body, or of a fragment: no tags, entities decoded, whitespace collapsed."""
     bodies = select(html, "body")
-    if bodies:
-        return bodies[0].text
-    parser = _Parser(html)
-    parser.feed(html)
-    parser.close()
-    return _text(parser.chunks)
+    return bodies[0].text if bodies else _text(_parsed(html).chunks)
 
 
 def element_ids(html: str) -> list[str]:
