@@ -56,7 +56,8 @@ def test_comment_with_htmx_returns_the_version_activity_with_the_new_entry(versi
     assert_fragment(response, "version-activity")
     assert comments_written() == [("editor", "Looks stable")]
     assert "Looks stable" in feed_items(response.text)[0]
-    assert [box.inner.strip() for box in select(response.text, "textarea")] == [""], "the box is emptied for the next"
+    boxes = select(response.text, "textarea")
+    assert [box.inner.strip() for box in boxes] == [""], "the box is emptied for the next comment"
     assert f'hx-post="{comment_url(version)}"' in response.text
     assert 'id="activity-feed"' in response.text
     assert messages_shown(response.text) == []
