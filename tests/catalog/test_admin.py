@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db.models import Model
 from django.test import Client
-from django.urls import reverse
 
 from activity.models import ActivityEntry, Verb
 from approvals import services as workflow
@@ -24,11 +23,7 @@ from catalog.models import (
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import UserFactory, VersionFactory
-from tests.helpers import client_for
-
-
-def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+from tests.helpers import admin_url, client_for
 
 
 @pytest.fixture
