@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
+from ninja import Status
 
 from api.schemas import ErrorOut
 from catalog.permissions import Access
@@ -31,5 +32,5 @@ def base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def created(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 201, body
+def created(body: dict[str, Any]) -> Status[dict[str, Any]]:
+    return Status(201, body)

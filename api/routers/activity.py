@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from ninja import Field as F
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from activity import selectors, services
 from activity.filters import ActivityFilter
@@ -115,7 +115,7 @@ def list_comments(
     response={201: ActivityEntryOut, **ERRORS},
     summary="Comment on a version (Editors, Reviewers, Owners)",
 )
-def add_comment(request: HttpRequest, slug: str, version: str, payload: CommentIn) -> tuple[int, dict[str, Any]]:
+def add_comment(request: HttpRequest, slug: str, version: str, payload: CommentIn) -> Status[dict[str, Any]]:
     who = caller(request)
     found = catalog_selectors.get_version(who=who.access, slug=slug, name=version)
     may_comment(who.access, found.model).check_role()

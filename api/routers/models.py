@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, QueryDict
 from ninja import Field as F
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from api.pagination import DEFAULT_LIMIT, keyset
 from api.present import model_out, version_out
@@ -86,7 +86,7 @@ def list_models(request: HttpRequest, filters: Query[ModelFilters]) -> dict[str,
 
 
 @router.post("/models", response={201: ModelOut, **ERRORS}, summary="Register a model (you become its owner)")
-def register_model(request: HttpRequest, payload: ModelIn) -> tuple[int, dict[str, Any]]:
+def register_model(request: HttpRequest, payload: ModelIn) -> Status[dict[str, Any]]:
     model = services.register_model(actor=caller(request).user, **payload.model_dump())
     return created(model_out(model, base=base_url(request)))
 
@@ -117,7 +117,7 @@ def list_model_versions(request: HttpRequest, slug: str, filters: Query[VersionF
 
 
 @router.post("/models/{slug}/versions", response={201: VersionOut, **ERRORS}, summary="Register a version")
-def register_version(request: HttpRequest, slug: str, payload: VersionIn) -> tuple[int, dict[str, Any]]:
+def register_version(request: HttpRequest, slug: str, payload: VersionIn) -> Status[dict[str, Any]]:
     who, model = caller(request), _model(request, slug)
     permissions.may_register_version(who.access, model).check_role()
     version = services.register_version(actor=who.user, model=model, **payload.model_dump())

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from ninja import Field as F
-from ninja import Header, Query, Router, Schema
+from ninja import Header, Query, Router, Schema, Status
 
 from api.idempotency import once
 from api.pagination import DEFAULT_LIMIT, keyset
@@ -51,7 +51,7 @@ def create_request(
     version: str,
     payload: ChangeRequestIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     who = caller(request)
     found = catalog_selectors.get_version(who=who.access, slug=slug, name=version)
     permissions.may_request_stage_change(who.access, found, pending=None).check_role()
@@ -60,7 +60,7 @@ def create_request(
         change_request = services.request_stage_change(actor=who.user, version=found, **payload.model_dump())
         return 201, _answer(request, change_request)
 
-    return once(request, idempotency_key, run)
+    return Status(*once(request, idempotency_key, run))
 
 
 @router.get("/requests", response={200: ChangeRequestPage, **ERRORS}, summary="Stage-change requests, newest first")
