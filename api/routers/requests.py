@@ -21,6 +21,7 @@ from catalog import selectors as catalog_selectors
 from catalog.permissions import Access, Verdict
 
 router = Router(tags=["stage-change requests"])
+IdempotencyKey = Header(None, alias="Idempotency-Key", description="Makes a retried POST act once.")
 
 
 class RequestFilters(Schema):
@@ -50,7 +51,7 @@ def create_request(
     slug: str,
     version: str,
     payload: ChangeRequestIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: str | None = IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     who = caller(request)
     found = catalog_selectors.get_version(who=who.access, slug=slug, name=version)
@@ -97,14 +98,19 @@ def _act(
     request: HttpRequest,
     request_id: int,
     payload: ReviewIn | None,
+    key: str | None,
     action: Callable[..., StageChangeRequest],
     may: Callable[[Access, StageChangeRequest], Verdict],
-) -> dict[str, Any]:
+) -> Status[dict[str, Any]]:
     who = caller(request)
     change_request = selectors.get_change_request(who=who.access, pk=request_id)
     may(who.access, change_request).check_role()
-    action(actor=who.user, change_request=change_request, comment=payload.comment if payload else "")
-    return _answer(request, change_request)
+
+    def run() -> tuple[int, dict[str, Any]]:
+        action(actor=who.user, change_request=change_request, comment=payload.comment if payload else "")
+        return 200, _answer(request, change_request)
+
+    return Status(*once(request, key, run))
 
 
 @router.post(
@@ -112,13 +118,27 @@ def _act(
     response={200: ChangeRequestOut, **ERRORS},
     summary="Approve a request; the last approval it needs applies the stage change",
 )
-def approve(request: HttpRequest, request_id: int, payload: ReviewIn | None = None) -> dict[str, Any]:
-    return _act(request, request_id, payload, services.approve_change_request, permissions.may_try_review)
+def approve(
+    request: HttpRequest,
+    request_id: int,
+    payload: ReviewIn | None = None,
+    idempotency_key: str | None = IdempotencyKey,
+) -> Status[dict[str, Any]]:
+    return _act(
+        request, request_id, payload, idempotency_key, services.approve_change_request, permissions.may_try_review
+    )
 
 
 @router.post("/requests/{request_id}/reject", response={200: ChangeRequestOut, **ERRORS}, summary="Reject a request")
-def reject(request: HttpRequest, request_id: int, payload: ReviewIn | None = None) -> dict[str, Any]:
-    return _act(request, request_id, payload, services.reject_change_request, permissions.may_try_review)
+def reject(
+    request: HttpRequest,
+    request_id: int,
+    payload: ReviewIn | None = None,
+    idempotency_key: str | None = IdempotencyKey,
+) -> Status[dict[str, Any]]:
+    return _act(
+        request, request_id, payload, idempotency_key, services.reject_change_request, permissions.may_try_review
+    )
 
 
 @router.post(
@@ -126,5 +146,11 @@ def reject(request: HttpRequest, request_id: int, payload: ReviewIn | None = Non
     response={200: ChangeRequestOut, **ERRORS},
     summary="Withdraw a pending request (its requester, or an Owner)",
 )
-def cancel(request: HttpRequest, request_id: int, payload: ReviewIn | None = None) -> dict[str, Any]:
-    return _act(request, request_id, payload, services.cancel_change_request, permissions.may_cancel)
+def cancel(
+    request: HttpRequest,
+    request_id: int,
+    payload: ReviewIn | None = None,
+    idempotency_key: str | None = IdempotencyKey,
+) -> Status[dict[str, Any]]:
+    action, may = services.cancel_change_request, permissions.may_cancel
+    return _act(request, request_id, payload, idempotency_key, action, may)

@@ -249,3 +249,20 @@ def test_requests_of_a_model_you_cannot_see_are_404(requests_made_by_several: An
     assert client.get(f"/requests/{requests_made_by_several['a'].pk}").status_code == 404
     assert client.post(f"/requests/{requests_made_by_several['a'].pk}/approve").status_code == 404
     assert client.get("/requests/999999").status_code == 404
+
+
+def test_a_retried_review_with_the_same_idempotency_key_reviews_once(
+    model: RegisteredModel, version: ModelVersion, owner: Any, editor: Any, reviewer: Any, api_as: Api
+) -> None:
+    set_approval_policy(actor=owner, model=model, required_approvals=2)
+    change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
+    client = api_as(reviewer)
+    url = f"/requests/{change_request.pk}/approve"
+
+    first = client.post(url, {"comment": "Fine."}, **{"Idempotency-Key": "approve-1"})
+    again = client.post(url, {"comment": "Fine."}, **{"Idempotency-Key": "approve-1"})
+    without_key = client.post(url, {"comment": "Fine."})
+
+    assert (first.status_code, again.status_code, without_key.status_code) == (200, 200, 409)
+    assert first.json() == again.json()
+    assert change_request.reviews.count() == 1
