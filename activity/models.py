@@ -28,6 +28,8 @@ class Verb(models.TextChoices):
     LOCK_CHANGED = "lock_changed", "changed the lock level"
     POLICY_CHANGED = "policy_changed", "changed the approval policy"
     COMMENTED = "commented", "commented"
+    TOKEN_CREATED = "token_created", "created an API token"
+    TOKEN_REVOKED = "token_revoked", "revoked an API token"
 
 
 # Kinds of event grouped for the activity page's filter, in the order a reader scans them.
@@ -53,7 +55,12 @@ VERB_GROUPS: list[tuple[str, list[Verb]]] = [
             Verb.POLICY_CHANGED,
         ],
     ),
+    ("Account", [Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED]),
 ]
+
+# Events about a user's account rather than a model: their entries have no model, and only the actor and
+# superusers see them.
+ACCOUNT_VERBS = frozenset({Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED})
 
 
 # Stage changes into or out of Production. Queries repeat this condition word for word, so that SQLite, which does
@@ -81,7 +88,10 @@ class ActivityEntry(models.Model):
     # The composite indexes below lead with each of these columns, so the foreign keys need none of their own.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     verb = models.CharField(max_length=40, choices=Verb.choices)
-    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="activity", db_index=False)
+    # None for account events (ACCOUNT_VERBS), which concern no model.
+    model = models.ForeignKey(
+        RegisteredModel, on_delete=models.PROTECT, null=True, blank=True, related_name="activity", db_index=False
+    )
     version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="activity", db_index=False
     )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -28,7 +28,7 @@ AS_OF_SHOWN_PER_STAGE = 50
 
 
 def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
-    """Entries of the models user may view."""
+    """Entries of the models user may view, and their own account events."""
     # PostgreSQL probes the grants' unique index per entry (a correlated check) far faster than it re-reads a list of
     # every viewable model per entry; SQLite plans the group half of that probe badly and keeps the list once.
     viewable = permissions.viewable_models_filter(user, correlated=connection.vendor == "postgresql")
@@ -36,7 +36,11 @@ def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
         return ActivityEntry.objects.all()
     # A correlated EXISTS, as for versions: the database walks a (…, time) index newest first and stops after a page,
     # checking each entry's model by primary key, instead of first collecting every viewable model.
-    return ActivityEntry.objects.filter(Exists(RegisteredModel.objects.filter(viewable, pk=OuterRef("model_id"))))
+    of_viewable_models = Q(Exists(RegisteredModel.objects.filter(viewable, pk=OuterRef("model_id"))))
+    if not user.is_active:
+        return ActivityEntry.objects.filter(of_viewable_models)
+    # Account events (no model) are the actor's own.
+    return ActivityEntry.objects.filter(of_viewable_models | Q(model__isnull=True, actor_id=user.pk))
 
 
 def _for_display(entries: QuerySet[ActivityEntry]) -> QuerySet[ActivityEntry]:

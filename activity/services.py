@@ -21,7 +21,7 @@ def record_activity(
     *,
     actor: User,
     verb: Verb,
-    model: RegisteredModel,
+    model: RegisteredModel | None,
     version: ModelVersion | None = None,
     from_stage: str = "",
     to_stage: str = "",

@@ -58,7 +58,7 @@ def _export_record(row: dict[str, Any]) -> dict[str, Any]:
         "time": row["created_at"].isoformat(),
         "actor": row["actor__username"],
         "event": row["verb"],
-        "model": row["model__slug"],
+        "model": row["model__slug"] or "",
         "version": row["version__name"] or "",
         "from_stage": row["from_stage"],
         "to_stage": row["to_stage"],

@@ -62,6 +62,11 @@ def may_review(who: Who, change_request: StageChangeRequest, *, already_reviewed
     return ALLOWED
 
 
+def may_try_review(who: Who, change_request: StageChangeRequest) -> Verdict:
+    """may_review, before the service checks under its lock whether this reviewer already reviewed the request."""
+    return may_review(who, change_request, already_reviewed=False)
+
+
 def may_cancel(who: Who, change_request: StageChangeRequest) -> Verdict:
     """The requester, or an Owner of the model, may withdraw a pending request."""
     access = access_of(who)

@@ -79,9 +79,8 @@ def inbox_count(*, user: AnyUser) -> int:
     """How many requests wait for user's review (pending, theirs to review, not yet reviewed), counted up to 100."""
     if not user.is_authenticated:
         return 0
-    reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
     # Counting stops at the cap, so the badge on every page costs the same whatever the backlog.
-    return inbox(user=user, correlated=True).exclude(Exists(reviewed))[:INBOX_COUNT_CAP].count()
+    return waiting_for(user=user)[:INBOX_COUNT_CAP].count()
 
 
 def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
@@ -90,3 +89,17 @@ def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
         catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
     )
     return StageChangeRequest.objects.filter(Exists(viewable), requester_id=user.pk).order_by("-created_at", "-id")
+
+
+def visible_change_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
+    """Requests on the models user may view, newest first."""
+    viewable = RegisteredModel.objects.filter(
+        catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
+    )
+    return StageChangeRequest.objects.filter(Exists(viewable)).order_by("-created_at", "-id")
+
+
+def waiting_for(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
+    """Pending requests that wait for user's review: theirs to review, not their own, not reviewed by them yet."""
+    reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
+    return inbox(user=user, correlated=True).exclude(Exists(reviewed))

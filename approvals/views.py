@@ -113,11 +113,6 @@ def _review_action(
     return _after_action(request, version, notice="" if error else notice, error=error)
 
 
-def _may_review(access: Access, change_request: StageChangeRequest) -> Verdict:
-    # Whether this reviewer reviewed it already is the service's to say, after it locks the request.
-    return permissions.may_review(access, change_request, already_reviewed=False)
-
-
 def _card_update(
     request: AuthedRequest, change_request: StageChangeRequest, *, notice: str, error: str
 ) -> HttpResponse:
@@ -143,13 +138,17 @@ def _card_update(
 @login_required
 @require_POST
 def change_request_approve(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _review_action(request, pk, services.approve_change_request, may=_may_review, notice="Approved.")
+    return _review_action(
+        request, pk, services.approve_change_request, may=permissions.may_try_review, notice="Approved."
+    )
 
 
 @login_required
 @require_POST
 def change_request_reject(request: AuthedRequest, pk: int) -> HttpResponse:
-    return _review_action(request, pk, services.reject_change_request, may=_may_review, notice="Rejected.")
+    return _review_action(
+        request, pk, services.reject_change_request, may=permissions.may_try_review, notice="Rejected."
+    )
 
 
 @login_required

@@ -125,6 +125,9 @@ def run_backend(backend: str, models: int, versions: int, runs: int, activity: i
     deep = str(Cursor.of(pending[pending.count() // 2]))
     rows += [measure(reviewer, name, path.format(deep=deep), headers, runs) for name, path, headers in REVIEWER_PAGES]
     rows.append(round_trip(editor, reviewer, models, runs))
+    from bench.api import api_rows
+
+    rows += api_rows(models, runs, measure, percentile95)
 
     floor = rows[0][1]
     print(

@@ -72,6 +72,15 @@ def format_attributes(attributes: dict[str, Any]) -> str:
     return "\n".join(f"{key} = {value}" for key, value in attributes.items())
 
 
+def attributes_field() -> forms.CharField:
+    return forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "framework = pytorch\naccuracy = 0.94"}),
+        required=False,
+        max_length=MAX_ATTRIBUTES * (MAX_ATTRIBUTE_KEY + MAX_ATTRIBUTE_VALUE + 4),  # every line, "key = value\n"
+        help_text="One “key = value” per line.",
+    )
+
+
 class LabelsField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -108,11 +117,15 @@ class ModelEditForm(forms.Form):
     task_type = forms.ChoiceField(label="Task type", choices=TaskType.choices)
     data_type = forms.ChoiceField(label="Data type", choices=DataType.choices)
     visibility = forms.ChoiceField(choices=Visibility.choices, widget=forms.RadioSelect)
+    attributes = attributes_field()
 
     def __init__(self, *args: Any, can_manage: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not can_manage:
             del self.fields["visibility"]
+
+    def clean_attributes(self) -> dict[str, str]:
+        return parse_attributes(self.cleaned_data["attributes"])
 
 
 class VersionForm(forms.Form):
@@ -126,12 +139,7 @@ class VersionForm(forms.Form):
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=MAX_DESCRIPTION)
     labels = LabelsField()
-    attributes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "framework = pytorch\naccuracy = 0.94"}),
-        required=False,
-        max_length=MAX_ATTRIBUTES * (MAX_ATTRIBUTE_KEY + MAX_ATTRIBUTE_VALUE + 4),  # every line, "key = value\n"
-        help_text="One “key = value” per line.",
-    )
+    attributes = attributes_field()
     artifact_uri = forms.CharField(
         label="Artifact URI", max_length=MAX_URI, required=False, help_text="e.g. s3://models/churn/v3/model.pkl"
     )

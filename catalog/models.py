@@ -131,6 +131,7 @@ class RegisteredModel(models.Model):
         blank=True, max_length=MAX_DESCRIPTION, validators=[MaxLengthValidator(MAX_DESCRIPTION)]
     )
     labels = models.ManyToManyField(Label, blank=True, related_name="models")
+    attributes = models.JSONField(default=dict, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_models")
     task_type = models.CharField(max_length=20, choices=TaskType.choices, default=TaskType.UNKNOWN)
     data_type = models.CharField(max_length=20, choices=DataType.choices, default=DataType.UNKNOWN)

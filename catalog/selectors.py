@@ -6,9 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, QueryDict
 
+from approvals.models import StageChangeRequest, Status
 from catalog import permissions
 from catalog.filters import VersionSearchFilter
 from catalog.find import FindError, filter_versions
@@ -145,3 +146,11 @@ def collaborators(*, model: RegisteredModel) -> list[Collaborator]:
         for (kind, pk), perms in user_perms.items()
     ]
     return sorted(result, key=lambda c: (not c.is_model_owner, order[c.role], c.kind != "user", c.name.lower()))
+
+
+def with_version_details(queryset: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
+    """Versions with their model, registrar, labels and pending request's id (pending_request_id), in two queries."""
+    pending = StageChangeRequest.objects.filter(version=OuterRef("pk"), status=Status.PENDING).values("pk")[:1]
+    return with_labels(queryset.select_related("model", "model__owner", "created_by")).annotate(
+        pending_request_id=Subquery(pending)
+    )

@@ -63,11 +63,11 @@ def _labels(names: Iterable[str]) -> list[Label]:
     return list(Label.objects.filter(name__in=wanted))
 
 
-AttributeValue = str | int | float | bool
+AttributeValue = str | int | float | bool | None
 
 
 def _attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, AttributeValue]:
-    """A version's attributes, checked against the limits: text keys, plain values (text, numbers, booleans)."""
+    """Attributes, checked against the limits: text keys, plain values (text, numbers, booleans, null)."""
     if attributes is not None and not isinstance(attributes, Mapping):
         raise CatalogError('Attributes are keys with values, such as {"framework": "xgboost"}.')
     checked = dict(attributes or {})
@@ -76,8 +76,8 @@ def _attributes(attributes: Mapping[str, AttributeValue] | None) -> dict[str, At
     for key, value in checked.items():
         if not isinstance(key, str) or not key.strip() or len(key) > MAX_ATTRIBUTE_KEY:
             raise CatalogError(f"Attribute keys are 1–{MAX_ATTRIBUTE_KEY} characters.")
-        if not isinstance(value, str | int | float | bool):
-            raise CatalogError(f"Attribute “{key}” must be text, a number or true/false.")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise CatalogError(f"Attribute “{key}” must be text, a number, true/false or null.")
         if len(str(value)) > MAX_ATTRIBUTE_VALUE:
             raise CatalogError(f"Attribute “{key}” is longer than {MAX_ATTRIBUTE_VALUE} characters.")
         if "\x00" in key or "\x00" in str(value):
@@ -120,6 +120,7 @@ def register_model(
     task_type: str = TaskType.UNKNOWN,
     data_type: str = DataType.UNKNOWN,
     visibility: str = Visibility.ORGANIZATION,
+    attributes: Mapping[str, AttributeValue] | None = None,
 ) -> RegisteredModel:
     """Register a model owned by actor, who gets the Owner role. Raises PermissionDenied, CatalogError."""
     permissions.may_register_model(actor).enforce(CatalogError)
@@ -127,6 +128,7 @@ def register_model(
     model = RegisteredModel(
         name=name,
         description=description.strip(),
+        attributes=_attributes(attributes),
         owner=actor,
         task_type=task_type,
         data_type=data_type,
@@ -249,8 +251,10 @@ def edit_model(
     task_type: str,
     data_type: str,
     visibility: str | None = None,
+    attributes: Mapping[str, AttributeValue] | None = None,
 ) -> RegisteredModel:
-    """Change a model's description, labels and types (Owners: visibility). Raises PermissionDenied, CatalogError."""
+    """Change a model's description, labels, types and attributes (None: as they are; Owners: visibility).
+    Raises PermissionDenied, CatalogError."""
     access = permissions.Access(actor)
     permissions.may_edit_model(access, model).enforce(CatalogError)
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
@@ -259,6 +263,8 @@ def edit_model(
         "task_type": task_type,
         "data_type": data_type,
     }
+    if attributes is not None:
+        values["attributes"] = _attributes(attributes)
     if visibility is not None and visibility != model.visibility:
         permissions.may_change_visibility(access, model).enforce(CatalogError)
         values["visibility"] = visibility

@@ -216,6 +216,7 @@ def model_edit(request: AuthedRequest, slug: str) -> HttpResponse:
         "task_type": model.task_type,
         "data_type": model.data_type,
         "visibility": model.visibility,
+        "attributes": format_attributes(model.attributes),
     }
     can_manage = bool(permissions.may_change_visibility(request.access, model))
     form = ModelEditForm(request.POST or None, initial=initial, can_manage=can_manage)

@@ -52,9 +52,11 @@ INSTALLED_APPS = [
     "django_filters",
     "guardian",
     "template_partials",
+    "ninja",
     "catalog",
     "approvals",
     "activity",
+    "api",
     "bench",
 ]
 

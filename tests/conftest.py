@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from catalog.models import RegisteredModel
@@ -53,7 +54,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-# Personas: one model owned by `owner`, with one user in each role, plus an outsider with no role.
+# Personas: one model owned by `owner`, with one user in each role, plus an outsider with no role and anonymous.
 @pytest.fixture
 def owner(db: None) -> Any:
     return UserFactory(username="owner")
@@ -96,8 +97,19 @@ def outsider(db: None) -> Any:
 
 
 @pytest.fixture
+def anonymous() -> AnonymousUser:
+    return AnonymousUser()
+
+
+@pytest.fixture
 def superuser(db: None) -> Any:
     return UserFactory.create(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def reader(db: None) -> Any:
+    """A user with no role yet, for whom the query-count tests build models to read."""
+    return UserFactory.create(username="reader")
 
 
 @pytest.fixture

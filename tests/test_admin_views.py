@@ -8,21 +8,15 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.db.models import Model
-from django.test import Client
-from django.urls import reverse
 
 from activity.models import ActivityEntry
 from catalog.models import ModelVersion, RegisteredModel, RegisteredModelUserObjectPermission
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
-from tests.helpers import client_for
+from tests.helpers import admin_url, client_for
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
-
-
-def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 @pytest.fixture
@@ -48,8 +42,7 @@ def populated(model: Any, version: Any, owner: Any, org_model: Any) -> dict[str,
 
 @pytest.mark.parametrize("model_class", REGISTERED, ids=lambda model_class: model_class._meta.label)
 def test_superuser_opens_every_changelist(populated: Any, superuser: Any, model_class: type[Model]) -> None:
-    client = Client(raise_request_exception=True)
-    client.force_login(superuser)
+    client = client_for(superuser)
     response = client.get(admin_url(model_class, "changelist"))
     assert response.status_code == 200
     assert f"Select {model_class._meta.verbose_name} to" in response.text
@@ -150,8 +143,7 @@ def test_staff_with_a_role_opens_a_private_model(populated: Any, staff: Any, own
 
 @pytest.mark.parametrize("object_id", ["999999", "abc", "%00"])
 def test_odd_admin_object_ids_are_404(populated: Any, staff: Any, object_id: str) -> None:
-    client = Client(raise_request_exception=True)
-    client.force_login(staff)
+    client = client_for(staff)
     assert client.get(f"/admin/catalog/registeredmodel/{object_id}/change/").status_code == 404
 
 

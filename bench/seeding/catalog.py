@@ -139,6 +139,7 @@ def seed_versions(*, owner: User, models: list[RegisteredModel], per_model: int,
     for model_id, name in ModelVersion.objects.filter(model__in=[m.pk for m in models]).values_list("model_id", "name"):
         have.setdefault(model_id, set()).add(name)
     wanted = [(m, n) for m in models for n in range(per_model) if f"v{n + 1}" not in have.get(m.pk, ())]
+    labels = sorted(_labels(), key=lambda label: label.name)
     progress = Progress("versions", len(wanted), out)
     start = timezone.now() - timedelta(days=300)
     for batch in chunks(wanted):
@@ -167,6 +168,15 @@ def seed_versions(*, owner: User, models: list[RegisteredModel], per_model: int,
                 model_id__in={m.pk for m, _ in batch}, name__in={f"v{n + 1}" for _, n in batch}
             ).only("pk", "model_id", "name", "stage", "stage_changed_at", "created_at")
         }
+        # One label per version, the same mix as the models', so that label searches over versions find some.
+        ModelVersion.labels.through.objects.bulk_create(
+            [
+                ModelVersion.labels.through(
+                    modelversion_id=saved[(m.pk, f"v{n + 1}")].pk, label_id=labels[(m.pk + n) % len(labels)].pk
+                )
+                for m, n in batch
+            ]
+        )
         entries = []
         for m, n in batch:
             v = saved[(m.pk, f"v{n + 1}")]

@@ -7,27 +7,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
-from django.urls import reverse
 
 from activity.models import ActivityEntry, Verb
 from activity.services import record_activity
 from catalog.models import RegisteredModel
 from tests.factories import UserFactory
-from tests.helpers import client_for
+from tests.helpers import admin_url, client_for
 
 
 @pytest.fixture
 def admin_client_(superuser: Any) -> Client:
     return client_for(superuser)
-
-
-@pytest.fixture
-def entry(model: RegisteredModel, owner: Any) -> ActivityEntry:
-    return record_activity(actor=owner, verb=Verb.MODEL_EDITED, model=model, comment="original comment")
-
-
-def _url(view: str, *args: Any) -> str:
-    return reverse(f"admin:activity_activityentry_{view}", args=args)
 
 
 def _entry_post_data(entry: ActivityEntry) -> dict[str, Any]:
@@ -44,15 +34,15 @@ def _entry_post_data(entry: ActivityEntry) -> dict[str, Any]:
 
 
 def test_changelist_lists_entries(admin_client_: Client, entry: ActivityEntry) -> None:
-    response = admin_client_.get(_url("changelist"))
+    response = admin_client_.get(admin_url(ActivityEntry, "changelist"))
 
     assert response.status_code == 200
     assert "edited the model" in response.content.decode()
-    assert _url("add") not in response.content.decode()
+    assert admin_url(ActivityEntry, "add") not in response.content.decode()
 
 
 def test_change_page_is_read_only(admin_client_: Client, entry: ActivityEntry) -> None:
-    response = admin_client_.get(_url("change", entry.pk))
+    response = admin_client_.get(admin_url(ActivityEntry, "change", entry.pk))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -60,11 +50,11 @@ def test_change_page_is_read_only(admin_client_: Client, entry: ActivityEntry) -
     assert 'name="_save"' not in content
     assert 'name="_continue"' not in content
     assert 'name="comment"' not in content
-    assert _url("delete", entry.pk) not in content
+    assert admin_url(ActivityEntry, "delete", entry.pk) not in content
 
 
 def test_posting_a_change_is_refused(admin_client_: Client, entry: ActivityEntry) -> None:
-    response = admin_client_.post(_url("change", entry.pk), _entry_post_data(entry))
+    response = admin_client_.post(admin_url(ActivityEntry, "change", entry.pk), _entry_post_data(entry))
 
     assert response.status_code == 403
     assert ActivityEntry.objects.values_list("verb", "comment").get(pk=entry.pk) == (
@@ -75,7 +65,9 @@ def test_posting_a_change_is_refused(admin_client_: Client, entry: ActivityEntry
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_delete_page_is_refused(admin_client_: Client, entry: ActivityEntry, method: str) -> None:
-    response = getattr(admin_client_, method)(_url("delete", entry.pk), {"post": "yes"} if method == "post" else {})
+    response = getattr(admin_client_, method)(
+        admin_url(ActivityEntry, "delete", entry.pk), {"post": "yes"} if method == "post" else {}
+    )
 
     assert response.status_code == 403
     assert ActivityEntry.objects.filter(pk=entry.pk).exists()
@@ -85,16 +77,19 @@ def test_delete_page_is_refused(admin_client_: Client, entry: ActivityEntry, met
 def test_add_page_is_refused(admin_client_: Client, entry: ActivityEntry, method: str) -> None:
     before = ActivityEntry.objects.count()
 
-    response = getattr(admin_client_, method)(_url("add"), _entry_post_data(entry) if method == "post" else {})
+    response = getattr(admin_client_, method)(
+        admin_url(ActivityEntry, "add"), _entry_post_data(entry) if method == "post" else {}
+    )
 
     assert response.status_code == 403
     assert ActivityEntry.objects.count() == before
 
 
 def test_bulk_delete_action_is_not_offered(admin_client_: Client, entry: ActivityEntry) -> None:
-    changelist = admin_client_.get(_url("changelist"))
+    changelist = admin_client_.get(admin_url(ActivityEntry, "changelist"))
     response = admin_client_.post(
-        _url("changelist"), {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"}
+        admin_url(ActivityEntry, "changelist"),
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
     )
 
     assert 'value="delete_selected"' not in changelist.content.decode()
@@ -116,9 +111,9 @@ def test_staff_see_only_entries_of_models_they_may_view(
     visible = record_activity(actor=owner, verb=Verb.MODEL_EDITED, model=org_model, comment="visible comment")
     client = client_for(staff)
 
-    changelist = client.get(_url("changelist"))
-    hidden_page = client.get(_url("change", entry.pk))
-    visible_page = client.get(_url("change", visible.pk))
+    changelist = client.get(admin_url(ActivityEntry, "changelist"))
+    hidden_page = client.get(admin_url(ActivityEntry, "change", entry.pk))
+    visible_page = client.get(admin_url(ActivityEntry, "change", visible.pk))
 
     assert changelist.status_code == 200
     listed = list(changelist.context["cl"].result_list)
@@ -133,12 +128,12 @@ def test_staff_see_only_entries_of_models_they_may_view(
 
 @pytest.mark.parametrize("object_id", ["999999", "not-a-number"])
 def test_unknown_entry_is_a_404(staff: Any, entry: ActivityEntry, object_id: str) -> None:
-    assert client_for(staff).get(_url("change", object_id)).status_code == 404
+    assert client_for(staff).get(admin_url(ActivityEntry, "change", object_id)).status_code == 404
 
 
 def test_staff_without_the_view_permission_are_refused(org_model: RegisteredModel, owner: Any) -> None:
     visible = record_activity(actor=owner, verb=Verb.MODEL_EDITED, model=org_model)
     client = client_for(UserFactory.create(username="clerk", is_staff=True))
 
-    assert client.get(_url("changelist")).status_code == 403
-    assert client.get(_url("change", visible.pk)).status_code == 403
+    assert client.get(admin_url(ActivityEntry, "changelist")).status_code == 403
+    assert client.get(admin_url(ActivityEntry, "change", visible.pk)).status_code == 403

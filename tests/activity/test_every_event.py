@@ -14,8 +14,9 @@ from django.db import DatabaseError, transaction
 
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from activity.services import ActivityError, comment_on_version
+from api.services import create_api_token, revoke_api_token
 from approvals import services as approval_services
-from approvals.models import Review, StageChangeRequest, Status
+from approvals.models import StageChangeRequest, Status
 from approvals.services import (
     WorkflowError,
     approve_change_request,
@@ -25,14 +26,7 @@ from approvals.services import (
     set_approval_policy,
     set_lock_level,
 )
-from catalog.models import (
-    Label,
-    LockLevel,
-    ModelVersion,
-    RegisteredModel,
-    RegisteredModelUserObjectPermission,
-    Stage,
-)
+from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import (
     add_collaborator,
@@ -42,8 +36,8 @@ from catalog.services import (
     register_version,
     remove_collaborator,
 )
-from tests.factories import UserFactory, VersionFactory
-from tests.helpers import set_stage
+from tests.factories import UserFactory
+from tests.helpers import database_state, entries_since, entry_mark, set_stage, stage_of, version_in
 
 
 @dataclass
@@ -76,7 +70,7 @@ class Event:
 
     act: Callable[[], Any]
     actor: str
-    model: str
+    model: str | None  # None: an account event
     version: str | None
     from_stage: str = ""
     to_stage: str = ""
@@ -270,6 +264,31 @@ def _commented(w: World) -> Event:
     )
 
 
+def _token_created(w: World) -> Event:
+    return Event(
+        act=lambda: create_api_token(actor=w.editor, name="release pipeline", expires_in_days=30),
+        actor="editor",
+        model=None,
+        version=None,
+        extra=lambda made: {
+            "name": "release pipeline",
+            "token": made[0].prefix,
+            "expires": f"{made[0].expires_at:%Y-%m-%d}",
+        },
+    )
+
+
+def _token_revoked(w: World) -> Event:
+    token, _ = create_api_token(actor=w.editor, name="laptop")
+    return Event(
+        act=lambda: revoke_api_token(actor=w.editor, token=token),
+        actor="editor",
+        model=None,
+        version=None,
+        extra=lambda _: {"name": "laptop", "token": token.prefix},
+    )
+
+
 CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.MODEL_REGISTERED: _model_registered,
     Verb.MODEL_EDITED: _model_edited,
@@ -285,33 +304,9 @@ CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.LOCK_CHANGED: _lock_changed,
     Verb.POLICY_CHANGED: _policy_changed,
     Verb.COMMENTED: _commented,
+    Verb.TOKEN_CREATED: _token_created,
+    Verb.TOKEN_REVOKED: _token_revoked,
 }
-
-
-def _mark() -> int:
-    """The id of the newest entry, so a test can read exactly the entries written after it."""
-    return ActivityEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-
-def _entries_since(mark: int) -> list[tuple[Any, ...]]:
-    return list(
-        ActivityEntry.objects.filter(pk__gt=mark)
-        .order_by("pk")
-        .values_list("verb", "actor__username", "version__name", "from_stage", "to_stage", "comment", "extra")
-    )
-
-
-def _snapshot() -> dict[str, Any]:
-    """Everything the services above write, to show that a refused or rolled-back action left nothing."""
-    return {
-        "activity": list(ActivityEntry.objects.order_by("pk").values()),
-        "models": list(RegisteredModel.objects.order_by("pk").values()),
-        "versions": list(ModelVersion.objects.order_by("pk").values()),
-        "requests": list(StageChangeRequest.objects.order_by("pk").values()),
-        "reviews": list(Review.objects.order_by("pk").values()),
-        "roles": list(RegisteredModelUserObjectPermission.objects.order_by("pk").values()),
-        "labels": list(Label.objects.order_by("pk").values()),
-    }
 
 
 def test_every_verb_has_a_case() -> None:
@@ -321,7 +316,7 @@ def test_every_verb_has_a_case() -> None:
 @pytest.mark.parametrize("verb", list(CASES))
 def test_each_event_writes_exactly_one_entry_of_its_kind(verb: Verb, world: World) -> None:
     event = CASES[verb](world)
-    mark = _mark()
+    mark = entry_mark()
     before = ActivityEntry.objects.filter(verb=verb).count()
 
     result = event.act()
@@ -342,34 +337,24 @@ def test_each_event_writes_exactly_one_entry_of_its_kind(verb: Verb, world: Worl
     )
 
 
-def _staged(model: RegisteredModel, name: str, stage: Stage) -> ModelVersion:
-    version = VersionFactory.create(model=model, created_by=model.owner, name=name)
-    set_stage(version, stage)
-    return version
-
-
-def _stage(version: ModelVersion) -> str:
-    return ModelVersion.objects.values_list("stage", flat=True).get(pk=version.pk)
-
-
 def test_a_promotion_that_archives_others_writes_one_stage_change_per_archived_version(world: World) -> None:
-    current = _staged(world.model, "v0.9.0", Stage.STAGING)
-    hotfix = _staged(world.model, "v0.9.1", Stage.STAGING)
-    pinned = _staged(world.model, "v0.8.0", Stage.STAGING)
+    current = version_in(world.model, "v0.9.0", Stage.STAGING)
+    hotfix = version_in(world.model, "v0.9.1", Stage.STAGING)
+    pinned = version_in(world.model, "v0.8.0", Stage.STAGING)
     set_lock_level(actor=world.owner, version=pinned, lock_level=LockLevel.CLOSED)
-    older = _staged(world.model, "v0.7.0", Stage.DEVELOPMENT)
+    older = version_in(world.model, "v0.7.0", Stage.DEVELOPMENT)
     set_stage(world.version, Stage.DEVELOPMENT)
     change_request = request_stage_change(
         actor=world.editor, version=world.version, to_stage=Stage.STAGING, comment="Replaces v0.9.", archive_others=True
     )
-    mark = _mark()
+    mark = entry_mark()
 
     approve_change_request(actor=world.reviewer, change_request=change_request, comment="Go.")
 
     archived_because = "Archived because v1.0.0 moved to Staging."
     by_request = {"change_request": change_request.pk}
     caused = {"change_request": change_request.pk, "caused_by": change_request.pk}
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (Verb.STAGE_CHANGE_APPROVED, "reviewer", "v1.0.0", Stage.DEVELOPMENT, Stage.STAGING, "Go.", by_request),
         (
             Verb.STAGE_CHANGED,
@@ -383,7 +368,7 @@ def test_a_promotion_that_archives_others_writes_one_stage_change_per_archived_v
         (Verb.STAGE_CHANGED, "reviewer", "v0.9.0", Stage.STAGING, Stage.ARCHIVED, archived_because, caused),
         (Verb.STAGE_CHANGED, "reviewer", "v0.9.1", Stage.STAGING, Stage.ARCHIVED, archived_because, caused),
     ]
-    assert [_stage(v) for v in (world.version, current, hotfix, pinned, older)] == [
+    assert [stage_of(v) for v in (world.version, current, hotfix, pinned, older)] == [
         Stage.STAGING,
         Stage.ARCHIVED,
         Stage.ARCHIVED,
@@ -395,11 +380,11 @@ def test_a_promotion_that_archives_others_writes_one_stage_change_per_archived_v
 def test_an_approval_short_of_the_policy_writes_only_the_approval(world: World, reviewer2: Any) -> None:
     set_approval_policy(actor=world.owner, model=world.model, required_approvals=2)
     change_request = _pending_request(world)
-    mark = _mark()
+    mark = entry_mark()
 
     approve_change_request(actor=world.reviewer, change_request=change_request)
 
-    assert _entries_since(mark) == [
+    assert entries_since(mark) == [
         (
             Verb.STAGE_CHANGE_APPROVED,
             "reviewer",
@@ -410,11 +395,11 @@ def test_an_approval_short_of_the_policy_writes_only_the_approval(world: World, 
             {"change_request": change_request.pk},
         )
     ]
-    assert _stage(world.version) == Stage.UNASSIGNED
+    assert stage_of(world.version) == Stage.UNASSIGNED
 
     approve_change_request(actor=reviewer2, change_request=change_request)
 
-    assert [entry[:2] for entry in _entries_since(mark)] == [
+    assert [entry[:2] for entry in entries_since(mark)] == [
         (Verb.STAGE_CHANGE_APPROVED, "reviewer"),
         (Verb.STAGE_CHANGE_APPROVED, "reviewer2"),
         (Verb.STAGE_CHANGED, "reviewer2"),
@@ -511,31 +496,31 @@ def test_a_refused_action_writes_no_entry_and_changes_nothing(
     world: World, prepare: Callable[[World], Callable[[], Any]], error: type[Exception], message: str
 ) -> None:
     action = prepare(world)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(error) as refused:
         action()
 
     assert str(refused.value) == message
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 @pytest.mark.parametrize("persona", ["owner", "editor", "reviewer"])
 def test_those_who_act_on_a_model_may_comment(world: World, persona: str) -> None:
-    mark = _mark()
+    mark = entry_mark()
 
     comment_on_version(actor=getattr(world, persona), version=world.version, comment="Drift alert in May.")
 
-    assert _entries_since(mark) == [(Verb.COMMENTED, persona, "v1.0.0", "", "", "Drift alert in May.", {})]
+    assert entries_since(mark) == [(Verb.COMMENTED, persona, "v1.0.0", "", "", "Drift alert in May.", {})]
 
 
 def test_a_comment_of_exactly_5000_characters_is_kept_whole(world: World) -> None:
     text = "y" * MAX_COMMENT
-    mark = _mark()
+    mark = entry_mark()
 
     comment_on_version(actor=world.reviewer, version=world.version, comment=f"\n {text} \n")
 
-    assert [entry[5] for entry in _entries_since(mark)] == [text]
+    assert [entry[5] for entry in entries_since(mark)] == [text]
 
 
 # In the same transaction
@@ -546,13 +531,13 @@ def test_rolling_back_the_surrounding_transaction_leaves_neither_the_change_nor_
     verb: Verb, world: World
 ) -> None:
     event = CASES[verb](world)
-    before = _snapshot()
+    before = database_state()
     inside: dict[str, Any] = {}
 
     def act_then_fail() -> None:
         with transaction.atomic():
             event.act()
-            inside.update(_snapshot())
+            inside.update(database_state())
             raise RuntimeError("rolled back")
 
     with pytest.raises(RuntimeError, match="rolled back"):
@@ -560,7 +545,7 @@ def test_rolling_back_the_surrounding_transaction_leaves_neither_the_change_nor_
 
     written = [e["verb"] for e in inside["activity"][len(before["activity"]) :]]
     assert written.count(verb) == 1
-    assert _snapshot() == before
+    assert database_state() == before
 
 
 def test_a_stage_change_whose_entry_cannot_be_written_does_not_happen(
@@ -575,11 +560,11 @@ def test_a_stage_change_whose_entry_cannot_be_written_does_not_happen(
         return real_record_activity(**kwargs)
 
     monkeypatch.setattr(approval_services, "record_activity", record_all_but_the_stage_change)
-    before = _snapshot()
+    before = database_state()
 
     with pytest.raises(DatabaseError, match="could not write the activity entry"):
         approve_change_request(actor=world.reviewer, change_request=change_request)
 
-    assert _snapshot() == before
-    assert _stage(world.version) == Stage.UNASSIGNED
+    assert database_state() == before
+    assert stage_of(world.version) == Stage.UNASSIGNED
     assert StageChangeRequest.objects.get(pk=change_request.pk).status == Status.PENDING

@@ -15,11 +15,6 @@ from activity.services import record_activity
 from catalog.models import RegisteredModel
 
 
-@pytest.fixture
-def entry(model: RegisteredModel, owner: Any) -> ActivityEntry:
-    return record_activity(actor=owner, verb=Verb.MODEL_EDITED, model=model, comment="original")
-
-
 def _stored(entry: ActivityEntry) -> tuple[str, str]:
     return ActivityEntry.objects.values_list("verb", "comment").get(pk=entry.pk)
 
@@ -32,7 +27,7 @@ def test_saving_an_existing_entry_raises(entry: ActivityEntry) -> None:
     with pytest.raises(AppendOnlyError):
         entry.save(update_fields=["comment"])
 
-    assert _stored(entry) == (Verb.MODEL_EDITED, "original")
+    assert _stored(entry) == (Verb.MODEL_EDITED, "original comment")
 
 
 def test_saving_a_fetched_entry_raises(entry: ActivityEntry) -> None:
@@ -42,7 +37,7 @@ def test_saving_a_fetched_entry_raises(entry: ActivityEntry) -> None:
     with pytest.raises(AppendOnlyError):
         fetched.save()
 
-    assert _stored(entry) == (Verb.MODEL_EDITED, "original")
+    assert _stored(entry) == (Verb.MODEL_EDITED, "original comment")
 
 
 def test_deleting_an_entry_raises(entry: ActivityEntry) -> None:
@@ -58,7 +53,7 @@ def test_queryset_update_raises(entry: ActivityEntry) -> None:
     with pytest.raises(AppendOnlyError):
         ActivityEntry.objects.update(comment="rewritten")
 
-    assert _stored(entry) == (Verb.MODEL_EDITED, "original")
+    assert _stored(entry) == (Verb.MODEL_EDITED, "original comment")
 
 
 def test_queryset_delete_raises(entry: ActivityEntry) -> None:
@@ -78,7 +73,7 @@ def test_bulk_update_and_update_or_create_raise(entry: ActivityEntry) -> None:
     with pytest.raises(AppendOnlyError), transaction.atomic():
         ActivityEntry.objects.update_or_create(pk=entry.pk, defaults={"comment": "rewritten"})
 
-    assert _stored(entry) == (Verb.MODEL_EDITED, "original")
+    assert _stored(entry) == (Verb.MODEL_EDITED, "original comment")
 
 
 def test_the_actor_and_model_of_an_entry_cannot_be_deleted(model: RegisteredModel, editor: Any) -> None:

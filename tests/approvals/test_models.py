@@ -11,15 +11,7 @@ from django.utils import timezone
 
 from approvals.models import Decision, Review, StageChangeRequest, Status
 from catalog.models import ModelVersion, Stage
-
-
-def _raw_request(version: ModelVersion, requester: Any, **fields: Any) -> StageChangeRequest:
-    """Write a request row directly, bypassing the services, so only the database guards it."""
-    fields.setdefault("from_stage", Stage.UNASSIGNED)
-    fields.setdefault("to_stage", Stage.DEVELOPMENT)
-    fields.setdefault("created_at", timezone.now())
-    fields.setdefault("required_approvals", 1)
-    return StageChangeRequest.objects.create(version=version, requester=requester, **fields)
+from tests.helpers import raw_request
 
 
 def _raw_review(change_request: StageChangeRequest, reviewer: Any, **fields: Any) -> Review:
@@ -29,7 +21,7 @@ def _raw_review(change_request: StageChangeRequest, reviewer: Any, **fields: Any
 
 
 def test_a_new_request_is_pending_with_nothing_resolved(version: ModelVersion, editor: Any) -> None:
-    change_request = _raw_request(version, editor)
+    change_request = raw_request(version, editor)
 
     change_request.refresh_from_db()
     assert change_request.status == Status.PENDING
@@ -41,7 +33,7 @@ def test_a_new_request_is_pending_with_nothing_resolved(version: ModelVersion, e
 
 
 def test_request_str_names_the_version_the_move_and_the_status(version: ModelVersion, editor: Any) -> None:
-    change_request = _raw_request(version, editor, to_stage=Stage.STAGING)
+    change_request = raw_request(version, editor, to_stage=Stage.STAGING)
 
     assert str(change_request) == "Churn Predictor v1.0.0 unassigned → staging (pending)"
 
@@ -49,10 +41,10 @@ def test_request_str_names_the_version_the_move_and_the_status(version: ModelVer
 def test_two_pending_requests_for_one_version_are_refused_by_the_database(
     version: ModelVersion, editor: Any, owner: Any
 ) -> None:
-    _raw_request(version, editor)
+    raw_request(version, editor)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        _raw_request(version, owner, to_stage=Stage.STAGING)
+        raw_request(version, owner, to_stage=Stage.STAGING)
 
     assert StageChangeRequest.objects.filter(version=version).count() == 1
 
@@ -61,8 +53,8 @@ def test_two_pending_requests_for_one_version_are_refused_by_the_database(
 def test_a_resolved_request_cannot_be_reopened_beside_a_pending_one(
     version: ModelVersion, editor: Any, status: Status
 ) -> None:
-    resolved = _raw_request(version, editor, status=status)
-    _raw_request(version, editor)
+    resolved = raw_request(version, editor, status=status)
+    raw_request(version, editor)
 
     resolved.status = Status.PENDING
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -71,9 +63,9 @@ def test_a_resolved_request_cannot_be_reopened_beside_a_pending_one(
 
 def test_a_pending_request_may_sit_beside_resolved_ones(version: ModelVersion, editor: Any) -> None:
     for status in (Status.APPROVED, Status.REJECTED, Status.CANCELLED, Status.CANCELLED, Status.APPROVED):
-        _raw_request(version, editor, status=status)
+        raw_request(version, editor, status=status)
 
-    _raw_request(version, editor)
+    raw_request(version, editor)
 
     assert StageChangeRequest.objects.filter(version=version).count() == 6
     assert StageChangeRequest.objects.filter(version=version, status=Status.PENDING).count() == 1
@@ -82,8 +74,8 @@ def test_a_pending_request_may_sit_beside_resolved_ones(version: ModelVersion, e
 def test_pending_requests_of_different_versions_coexist(version: ModelVersion, editor: Any, owner: Any) -> None:
     other = ModelVersion.objects.create(model=version.model, name="v2.0.0", created_by=owner)
 
-    _raw_request(version, editor)
-    _raw_request(other, editor)
+    raw_request(version, editor)
+    raw_request(other, editor)
 
     assert StageChangeRequest.objects.filter(status=Status.PENDING).count() == 2
 
@@ -113,18 +105,18 @@ def test_pending_requests_of_different_versions_coexist(version: ModelVersion, e
 )
 def test_the_database_refuses_an_invalid_request(version: ModelVersion, editor: Any, fields: dict[str, Any]) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        _raw_request(version, editor, **fields)
+        raw_request(version, editor, **fields)
 
     assert not StageChangeRequest.objects.exists()
 
 
 @pytest.mark.parametrize("required", [1, 2, 3, 4, 5])
 def test_the_database_accepts_one_to_five_required_approvals(version: ModelVersion, editor: Any, required: int) -> None:
-    assert _raw_request(version, editor, required_approvals=required).required_approvals == required
+    assert raw_request(version, editor, required_approvals=required).required_approvals == required
 
 
 def test_one_review_per_reviewer_per_request(version: ModelVersion, editor: Any, reviewer: Any) -> None:
-    change_request = _raw_request(version, editor)
+    change_request = raw_request(version, editor)
     _raw_review(change_request, reviewer)
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -136,8 +128,8 @@ def test_one_review_per_reviewer_per_request(version: ModelVersion, editor: Any,
 def test_several_reviewers_may_review_one_request_and_one_reviewer_several_requests(
     version: ModelVersion, editor: Any, reviewer: Any, owner: Any
 ) -> None:
-    first = _raw_request(version, editor, status=Status.APPROVED)
-    second = _raw_request(version, editor)
+    first = raw_request(version, editor, status=Status.APPROVED)
+    second = raw_request(version, editor)
 
     _raw_review(first, reviewer)
     _raw_review(first, owner)
@@ -148,7 +140,7 @@ def test_several_reviewers_may_review_one_request_and_one_reviewer_several_reque
 
 
 def test_the_database_refuses_an_unknown_decision(version: ModelVersion, editor: Any, reviewer: Any) -> None:
-    change_request = _raw_request(version, editor)
+    change_request = raw_request(version, editor)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         _raw_review(change_request, reviewer, decision="maybe")
@@ -160,8 +152,8 @@ def test_requests_list_newest_first_and_reviews_oldest_first(
     version: ModelVersion, editor: Any, reviewer: Any, owner: Any
 ) -> None:
     earlier = timezone.now() - datetime.timedelta(hours=1)
-    old = _raw_request(version, editor, status=Status.CANCELLED, created_at=earlier)
-    new = _raw_request(version, editor)
+    old = raw_request(version, editor, status=Status.CANCELLED, created_at=earlier)
+    new = raw_request(version, editor)
     second = _raw_review(new, owner)
     first = _raw_review(new, reviewer, created_at=earlier)
 

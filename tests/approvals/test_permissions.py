@@ -7,21 +7,27 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from approvals import permissions
-from approvals.models import StageChangeRequest
-from catalog.models import LOCK_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage
+from catalog.models import LOCK_ORDER, LockLevel, ModelVersion, RegisteredModel
 from catalog.permissions import REVIEW, Access, Role, Verdict
 from catalog.services import add_collaborator
 from tests.factories import GroupFactory, UserFactory
+from tests.helpers import fresh, raw_request
 
 PERSONAS = ["owner", "editor", "editor2", "reviewer", "viewer", "outsider", "anonymous", "inactive_reviewer"]
 
 
 @pytest.fixture
 def people(
-    owner: Any, editor: Any, editor2: Any, reviewer: Any, viewer: Any, outsider: Any, model: RegisteredModel
+    owner: Any,
+    editor: Any,
+    editor2: Any,
+    reviewer: Any,
+    viewer: Any,
+    outsider: Any,
+    anonymous: AnonymousUser,
+    model: RegisteredModel,
 ) -> dict[str, Any]:
     inactive = UserFactory.create(username="retired")
     add_collaborator(actor=owner, model=model, user=inactive, role=Role.REVIEWER)
@@ -34,7 +40,7 @@ def people(
         "reviewer": reviewer,
         "viewer": viewer,
         "outsider": outsider,
-        "anonymous": AnonymousUser(),
+        "anonymous": anonymous,
         "inactive_reviewer": inactive,
     }
 
@@ -42,22 +48,6 @@ def people(
 def _by_role(verdict: Verdict) -> bool:
     """Allowed as far as the actor's role goes (the version's state aside)."""
     return not verdict.forbidden
-
-
-def _fresh(model: RegisteredModel) -> RegisteredModel:
-    """A new instance, so that the per-instance permission cache starts empty."""
-    return RegisteredModel.objects.get(pk=model.pk)
-
-
-def _request_by(version: ModelVersion, requester: Any) -> StageChangeRequest:
-    return StageChangeRequest.objects.create(
-        version=version,
-        requester=requester,
-        from_stage=Stage.UNASSIGNED,
-        to_stage=Stage.DEVELOPMENT,
-        created_at=timezone.now(),
-        required_approvals=1,
-    )
 
 
 @pytest.mark.parametrize(
@@ -91,7 +81,7 @@ def test_can_request(people: dict[str, Any], version: ModelVersion, persona: str
     ],
 )
 def test_can_review_model(people: dict[str, Any], model: RegisteredModel, persona: str, expected: bool) -> None:
-    assert Access(people[persona]).holds(_fresh(model), REVIEW) is expected
+    assert Access(people[persona]).holds(fresh(model), REVIEW) is expected
 
 
 @pytest.mark.parametrize(
@@ -101,7 +91,7 @@ def test_can_review_model(people: dict[str, Any], model: RegisteredModel, person
 def test_can_review_excludes_the_requester(
     people: dict[str, Any], version: ModelVersion, requester: str, reviewers: set[str]
 ) -> None:
-    change_request = _request_by(version, people[requester])
+    change_request = raw_request(version, people[requester])
 
     allowed = {
         name for name in PERSONAS if permissions.may_review(people[name], change_request, already_reviewed=False)
@@ -117,7 +107,7 @@ def test_can_review_excludes_the_requester(
 def test_can_cancel_is_the_requester_or_an_owner(
     people: dict[str, Any], version: ModelVersion, requester: str, cancellers: set[str]
 ) -> None:
-    change_request = _request_by(version, people[requester])
+    change_request = raw_request(version, people[requester])
 
     allowed = {name for name in PERSONAS if permissions.may_cancel(people[name], change_request)}
 
@@ -146,9 +136,9 @@ def test_can_set_lock_level_editors_raise_and_owners_also_lower(
 
 
 def test_can_set_policy_is_for_owners_only(people: dict[str, Any], model: RegisteredModel) -> None:
-    fresh = _fresh(model)
+    stored = fresh(model)
 
-    assert {name for name in PERSONAS if permissions.may_set_approval_policy(people[name], fresh)} == {"owner"}
+    assert {name for name in PERSONAS if permissions.may_set_approval_policy(people[name], stored)} == {"owner"}
 
 
 def test_a_group_role_counts_like_a_direct_one(owner: Any, model: RegisteredModel, version: ModelVersion) -> None:
@@ -158,8 +148,8 @@ def test_a_group_role_counts_like_a_direct_one(owner: Any, model: RegisteredMode
     ed.groups.add(editors)
     add_collaborator(actor=owner, model=model, group=reviewers, role=Role.REVIEWER)
     add_collaborator(actor=owner, model=model, group=editors, role=Role.EDITOR)
-    change_request = _request_by(version, ed)
-    fresh = _fresh(model)
+    change_request = raw_request(version, ed)
+    stored = fresh(model)
 
     assert permissions.may_review(gina, change_request, already_reviewed=False)
     assert not permissions.may_request_stage_change(gina, version, pending=None)
@@ -172,13 +162,13 @@ def test_a_group_role_counts_like_a_direct_one(owner: Any, model: RegisteredMode
     assert not permissions.may_set_lock_level(ed, version, LockLevel.OPEN)
     version.lock_level = LockLevel.OPEN
     assert not permissions.may_set_lock_level(gina, version, LockLevel.CLOSED)
-    assert not permissions.may_set_approval_policy(ed, fresh)
+    assert not permissions.may_set_approval_policy(ed, stored)
 
 
 def test_a_superuser_may_do_everything_but_review_their_own_request(version: ModelVersion) -> None:
     root = UserFactory.create(username="root", is_superuser=True)
-    own = _request_by(version, root)
-    model = _fresh(version.model)
+    own = raw_request(version, root)
+    model = fresh(version.model)
 
     assert permissions.may_request_stage_change(root, version, pending=None)
     assert Access(root).holds(model, REVIEW)

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from approvals import services
 from catalog.models import RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
+from tests.helpers import HTMX, QUERY_SIZES, assert_get_within, card_ids, client_for, count_badge, visible_text
 
-SIZES = [3, 30]
-HTMX = {"HX-Request": "true"}
 TARGETS = [Stage.DEVELOPMENT, Stage.STAGING, Stage.PRODUCTION, Stage.ARCHIVED]
 OWN_REQUESTS_SHOWN = 20
-
-
-@pytest.fixture
-def reader(db: None) -> Any:
-    """A reviewer of many models (directly and through a group) who also has pending requests of their own."""
-    return UserFactory.create(username="reader")
-
-
-def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def client_as(user: Any) -> Client:
-    client = Client(raise_request_exception=True)
-    client.force_login(user)
-    return client
 
 
 def build_busy_model(size: int, reader: Any) -> RegisteredModel:
@@ -109,7 +90,7 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", QUERY_SIZES)
 @pytest.mark.parametrize(("url", "headers", "bound"), PAGES)
 def test_workflow_pages_run_a_bounded_number_of_queries(
     reader: Any,
@@ -121,26 +102,22 @@ def test_workflow_pages_run_a_bounded_number_of_queries(
     bound: int,
 ) -> None:
     build(size)
-    client = client_as(reader)
-    with django_assert_max_num_queries(bound):
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
+    assert_get_within(client_for(reader), url, headers, django_assert_max_num_queries, bound)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", QUERY_SIZES)
 def test_the_pages_measured_show_size_requests(reader: Any, build: Any, size: int) -> None:
     build(size)
-    client = client_as(reader)
-    cards = re.compile(r'<article id="change-request-\d+"')
+    client = client_for(reader)
     tab = client.get("/models/busy/pending/").text
-    assert len(cards.findall(tab)) == min(size, 24)
-    assert re.search(rf'id="pending-count"[^>]*>{size}<', tab), "the tab's badge counts every pending request"
+    assert len(card_ids(tab)) == min(size, 24)
+    assert count_badge(tab, "pending-count") == size, "the tab's badge counts every pending request"
     inbox = client.get("/approvals/").text
     assert ("Newer →" in inbox) == (size == 30), "60 requests to review take more than one page of 24"
-    assert len(cards.findall(inbox)) == min(2 * size, 24) + min(size, OWN_REQUESTS_SHOWN - 1)  # to review, then own
-    reviewed_by_reader = text_of(client.get("/models/busy/versions/v1/").text)
+    assert len(card_ids(inbox)) == min(2 * size, 24) + min(size, OWN_REQUESTS_SHOWN - 1)  # to review, then own
+    reviewed_by_reader = visible_text(client.get("/models/busy/versions/v1/").text)
     assert "reader approved" in reviewed_by_reader
     assert "approvals 2 of 3" in reviewed_by_reader
-    reviewed_by_another = text_of(client.get("/models/busy/versions/v0/").text)
+    reviewed_by_another = visible_text(client.get("/models/busy/versions/v0/").text)
     assert "second approved" in reviewed_by_another
     assert "Fine 0" in reviewed_by_another

@@ -17,11 +17,11 @@ from approvals.services import (
     set_approval_policy,
     set_lock_level,
 )
-from catalog.models import STAGE_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage, stage_count_field
+from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import UserFactory, VersionFactory
-from tests.helpers import race, set_stage
+from tests.helpers import assert_stage_counts_are_true, race, set_stage, stage_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -37,23 +37,9 @@ def _errors(results: list[Any]) -> list[str]:
     return [str(result) for result in results if isinstance(result, WorkflowError)]
 
 
-def _assert_stage_counts_are_true(model: RegisteredModel) -> None:
-    fields = [stage_count_field(stage) for stage in STAGE_ORDER]
-    stored = RegisteredModel.objects.values(*fields).get(pk=model.pk)
-    actual = {
-        stage_count_field(stage): ModelVersion.objects.filter(model_id=model.pk, stage=stage).count()
-        for stage in STAGE_ORDER
-    }
-    assert stored == actual
-
-
 def _verbs(change_request: StageChangeRequest) -> list[str]:
     entries = ActivityEntry.objects.filter(extra__change_request=change_request.pk).order_by("pk")
     return list(entries.values_list("verb", flat=True))
-
-
-def _stage(version: ModelVersion) -> str:
-    return ModelVersion.objects.values_list("stage", flat=True).get(pk=version.pk)
 
 
 def test_two_reviewers_approving_at_once_apply_the_change_once(
@@ -73,9 +59,9 @@ def test_two_reviewers_approving_at_once_apply_the_change_once(
     assert winner is not None
     assert _errors(results) == [f"This request was already approved by {winner.username}."]
     assert list(change_request.reviews.values_list("reviewer", flat=True)) == [winner.pk]
-    assert _stage(version) == Stage.DEVELOPMENT
+    assert stage_of(version) == Stage.DEVELOPMENT
     assert _verbs(change_request) == [Verb.STAGE_CHANGE_REQUESTED, Verb.STAGE_CHANGE_APPROVED, Verb.STAGE_CHANGED]
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_approve_racing_cancel_lets_exactly_one_win(
@@ -97,7 +83,7 @@ def test_approve_racing_cancel_lets_exactly_one_win(
         change_request.refresh_from_db()
         if change_request.status == Status.APPROVED:
             assert _errors(results) == ["This request was already approved by reviewer."]
-            assert _stage(version) == Stage.STAGING
+            assert stage_of(version) == Stage.STAGING
             assert change_request.reviews.count() == 1
             assert _verbs(change_request) == [
                 Verb.STAGE_CHANGE_REQUESTED,
@@ -107,10 +93,10 @@ def test_approve_racing_cancel_lets_exactly_one_win(
         else:
             assert change_request.status == Status.CANCELLED
             assert _errors(results) == ["This request was already cancelled by editor."]
-            assert _stage(version) == Stage.UNASSIGNED
+            assert stage_of(version) == Stage.UNASSIGNED
             assert not change_request.reviews.exists()
             assert _verbs(change_request) == [Verb.STAGE_CHANGE_REQUESTED, Verb.STAGE_CHANGE_CANCELLED]
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 def test_approve_racing_reject_lets_exactly_one_win(
@@ -128,14 +114,14 @@ def test_approve_racing_reject_lets_exactly_one_win(
     assert change_request.reviews.count() == 1
     if change_request.status == Status.APPROVED:
         assert _errors(results) == ["This request was already approved by reviewer."]
-        assert _stage(version) == Stage.DEVELOPMENT
+        assert stage_of(version) == Stage.DEVELOPMENT
         assert _verbs(change_request)[1:] == [Verb.STAGE_CHANGE_APPROVED, Verb.STAGE_CHANGED]
     else:
         assert change_request.status == Status.REJECTED
         assert _errors(results) == ["This request was already rejected by reviewer2."]
-        assert _stage(version) == Stage.UNASSIGNED
+        assert stage_of(version) == Stage.UNASSIGNED
         assert _verbs(change_request)[1:] == [Verb.STAGE_CHANGE_REJECTED]
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_approve_racing_a_lock_either_applies_before_the_lock_or_stays_pending(
@@ -160,7 +146,7 @@ def test_approve_racing_a_lock_either_applies_before_the_lock_or_stays_pending(
         assert change_request.status == Status.PENDING
         assert version.stage == Stage.UNASSIGNED
         assert not change_request.reviews.exists()
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_twenty_editors_requesting_at_once_open_exactly_one_request(
@@ -214,10 +200,10 @@ def test_three_reviewers_racing_on_two_required_approvals_apply_the_change_once(
     assert len(approvers) == 2
     assert change_request.resolved_by.pk in approvers
     assert editor.pk not in approvers
-    assert _stage(version) == Stage.STAGING
+    assert stage_of(version) == Stage.STAGING
     assert ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED).count() == 1
     assert ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGE_APPROVED).count() == 2
-    _assert_stage_counts_are_true(version.model)
+    assert_stage_counts_are_true(version.model)
 
 
 def test_two_archiving_promotions_at_once_leave_one_version_in_production(
@@ -241,7 +227,7 @@ def test_two_archiving_promotions_at_once_leave_one_version_in_production(
     assert stages == [Stage.ARCHIVED, Stage.PRODUCTION]
     archived = ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED, to_stage=Stage.ARCHIVED)
     assert archived.count() == 1
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 def test_two_promotions_archiving_each_others_version_neither_deadlock_nor_both_apply(
@@ -271,7 +257,7 @@ def test_two_promotions_archiving_each_others_version_neither_deadlock_nor_both_
         assert error.startswith("Version up is now in Archived, not Staging")
     assert ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED).count() == 2
     assert StageChangeRequest.objects.filter(status=Status.PENDING).count() == 1
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)
 
 
 def test_an_archiving_promotion_racing_a_lock_on_the_version_it_archives(
@@ -292,7 +278,7 @@ def test_an_archiving_promotion_racing_a_lock_on_the_version_it_archives(
     assert _outcomes(results) == ["ModelVersion", "StageChangeRequest"]
     current.refresh_from_db()
     assert current.lock_level == LockLevel.CLOSED
-    assert _stage(candidate) == Stage.PRODUCTION
+    assert stage_of(candidate) == Stage.PRODUCTION
     archived = ActivityEntry.objects.filter(verb=Verb.STAGE_CHANGED, version=current).count()
     assert (current.stage, archived) in {(Stage.PRODUCTION, 0), (Stage.ARCHIVED, 1)}
-    _assert_stage_counts_are_true(model)
+    assert_stage_counts_are_true(model)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import os
-import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
+
+from tests.helpers import NewContext, screenshot
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = (
@@ -25,11 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PASSWORD = "demo"  # seed_demo's password for every demo user
 TIMEOUT_MS = 10_000
-
-NewContext = Callable[..., BrowserContext]
 
 
 @pytest.fixture(scope="package")
@@ -109,20 +106,3 @@ def pytest_runtest_makereport(
     if report.when == "call":
         item.rep_call = report  # type: ignore[attr-defined]
     return report
-
-
-def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a person would, and land on the home page."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text(re.compile(rf"^Signed in as {re.escape(username)}$"))).to_be_visible()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under the ignored test-artifacts/ folder."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    return path

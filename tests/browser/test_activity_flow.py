@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
@@ -21,40 +20,23 @@ from catalog import permissions as catalog_permissions
 from catalog import selectors as catalog_selectors
 from catalog.dashboard import LEAD_TIME_SAMPLE, home_stats
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage, Visibility
-from tests.browser.conftest import NewContext, screenshot, sign_in
+from tests.helpers import (
+    NewContext,
+    assert_same_document,
+    mark_document,
+    screenshot,
+    sign_in,
+    signed_in_page,
+    user_named,
+    version_url,
+    wait_for_htmx,
+)
 
 pytestmark = pytest.mark.browser
 
 PAGE_SIZE = selectors.ACTIVITY_PAGE_SIZE
 FILTERED_URL = re.compile(r"/activity/\?(?=.*\bactor=bob(&|$))(?=.*\bstage=production(&|$))")
 UNFILTERED_URL = re.compile(r"/activity/$")
-
-
-def user(username: str) -> User:
-    return User.objects.get(username=username)
-
-
-def signed_in_page(new_context: NewContext, username: str) -> Page:
-    page = new_context().new_page()
-    sign_in(page, username)
-    return page
-
-
-def mark_document(page: Page) -> None:
-    page.evaluate("window.sameDocument = true")  # a full page load would drop it
-
-
-def assert_same_document(page: Page) -> None:
-    assert page.evaluate("window.sameDocument === true"), "the page was reloaded instead of updated in place"
-
-
-def wait_for_htmx(page: Page) -> None:
-    """Let htmx finish its request, swap and settle, so the controls it swapped in are wired up."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
-
-
-def version_url(version: ModelVersion) -> str:
-    return reverse("catalog:version-detail", args=[version.model.slug, version.name])
 
 
 def entries(page: Page) -> Locator:
@@ -68,7 +50,7 @@ def entry_times(page: Page) -> list[datetime]:
 
 
 def newest_first(username: str) -> list[ActivityEntry]:
-    return list(selectors.visible_entries(user=user(username)).order_by("-created_at", "-pk"))
+    return list(selectors.visible_entries(user=user_named(username)).order_by("-created_at", "-pk"))
 
 
 def test_activity_filters_in_place_and_an_entry_leads_to_the_version_timeline(
@@ -76,7 +58,7 @@ def test_activity_filters_in_place_and_an_entry_leads_to_the_version_timeline(
 ) -> None:
     page = browser_page
     matching = list(
-        selectors.visible_entries(user=user("alice"))
+        selectors.visible_entries(user=user_named("alice"))
         .filter(actor__username="bob", to_stage=Stage.PRODUCTION)
         .select_related("model", "version")
         .order_by("-created_at", "-pk")
@@ -122,6 +104,7 @@ def test_activity_filters_in_place_and_an_entry_leads_to_the_version_timeline(
     approval = next(e for e in matching if e.verb in (Verb.STAGE_CHANGE_APPROVED, Verb.STAGE_CHANGED))
     version, model = approval.version, approval.model
     assert version is not None
+    assert model is not None
     listed = entries(page).nth(matching.index(approval))
     listed.get_by_role("link", name=version.name, exact=True).click()
     expect(page).to_have_url(re.compile(rf"{re.escape(version_url(version))}$"))
@@ -210,8 +193,8 @@ def commentable_version(commenter: str) -> ModelVersion:
         .select_related("model")
         .order_by("model__name", "name")
     ):
-        if activity_permissions.may_comment(user(commenter), version.model) and not (
-            catalog_permissions.may_edit_model(user(commenter), version.model)
+        if activity_permissions.may_comment(user_named(commenter), version.model) and not (
+            catalog_permissions.may_edit_model(user_named(commenter), version.model)
         ):
             return version
     raise AssertionError(f"the demo data has no version {commenter} reviews without editing")
@@ -262,7 +245,7 @@ def test_a_reviewer_comments_on_a_version_and_a_viewer_cannot(demo_catalog: None
     assert_same_document(bob)
     screenshot(bob, "activity-07-empty-comment-refused")
 
-    carol_user = user("carol")  # a Viewer of every private model
+    carol_user = user_named("carol")  # a Viewer of every private model
     watched = next(
         m
         for m in RegisteredModel.objects.filter(visibility=Visibility.PRIVATE).order_by("name")
@@ -375,13 +358,13 @@ def test_home_shows_the_production_chart_and_lead_times(demo_catalog: None, brow
     page = browser_page
     today = timezone.localdate()
     days = [today - timedelta(days=n) for n in range(89, -1, -1)]
-    visible = catalog_selectors.visible_versions(user=user("alice"))
+    visible = catalog_selectors.visible_versions(user=user_named("alice"))
     counts = [len(stages[Stage.PRODUCTION]) for stages in stages_at(visible, [end_of(day) for day in days])]
-    assert counts[-1] == home_stats(user=user("alice")).production_count
+    assert counts[-1] == home_stats(user=user_named("alice")).production_count
     peak = max(zip(counts, days, strict=True))
     low = min(zip(counts, days, strict=True))
     decisions = StageChangeRequest.objects.filter(
-        version__model__in=catalog_selectors.visible_models(user=user("alice")),
+        version__model__in=catalog_selectors.visible_models(user=user_named("alice")),
         status__in=[Status.APPROVED, Status.REJECTED],
         resolved_at__gte=timezone.now() - timedelta(days=90),
     ).count()

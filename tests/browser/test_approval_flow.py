@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
@@ -14,7 +13,17 @@ from approvals import selectors, services
 from approvals.models import StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage, Visibility
-from tests.browser.conftest import NewContext, screenshot, sign_in
+from tests.helpers import (
+    NewContext,
+    assert_same_document,
+    mark_document,
+    screenshot,
+    sign_in,
+    signed_in_page,
+    user_named,
+    version_url,
+    wait_for_htmx,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +32,6 @@ OPEN_FOR_ALICE = {
     "model__required_approvals": 1,
     "lock_level": LockLevel.OPEN,
 }
-
-
-def signed_in_page(new_context: NewContext, username: str) -> Page:
-    page = new_context().new_page()
-    sign_in(page, username)
-    return page
-
-
-def user(username: str) -> User:
-    return User.objects.get(username=username)
 
 
 def open_version(stage: Stage, **conditions: object) -> ModelVersion:
@@ -51,28 +50,11 @@ def open_version(stage: Stage, **conditions: object) -> ModelVersion:
 def requested_by_alice(stage: Stage, to_stage: Stage, comment: str) -> StageChangeRequest:
     """A pending request alice made on one of her versions, as if she had used the version page."""
     version = open_version(stage)
-    return services.request_stage_change(actor=user("alice"), version=version, to_stage=to_stage, comment=comment)
-
-
-def version_url(version: ModelVersion) -> str:
-    return reverse("catalog:version-detail", args=[version.model.slug, version.name])
+    return services.request_stage_change(actor=user_named("alice"), version=version, to_stage=to_stage, comment=comment)
 
 
 def model_url(model: RegisteredModel) -> str:
     return reverse("catalog:model-detail", args=[model.slug])
-
-
-def mark_document(page: Page) -> None:
-    page.evaluate("window.sameDocument = true")  # a full page load would drop it
-
-
-def assert_same_document(page: Page) -> None:
-    assert page.evaluate("window.sameDocument === true"), "the page was reloaded instead of updated in place"
-
-
-def wait_for_htmx(page: Page) -> None:
-    """Let htmx finish its request, swap and settle, so the controls it swapped in are wired up."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def request_panel(page: Page) -> Locator:
@@ -143,7 +125,7 @@ def test_bob_approves_from_his_inbox_and_the_version_moves_to_staging(
 ) -> None:
     change_request = requested_by_alice(Stage.DEVELOPMENT, Stage.STAGING, "Ready for release checks.")
     version, model = change_request.version, change_request.version.model
-    bob_user = user("bob")
+    bob_user = user_named("bob")
     waiting = selectors.inbox_count(user=bob_user)
     to_staging = selectors.inbox(user=bob_user).filter(to_stage=Stage.STAGING).count()
     assert to_staging < selectors.inbox(user=bob_user).count()  # the filter has something to remove
@@ -272,7 +254,7 @@ def test_bob_rejects_with_a_comment_and_alice_sees_why(demo_catalog: None, new_c
     change_request = requested_by_alice(Stage.DEVELOPMENT, Stage.STAGING, "Please promote.")
     version, model = change_request.version, change_request.version.model
     reason = "Calibration is off on the new segment; retrain with the fixed labels."
-    bob_user = user("bob")
+    bob_user = user_named("bob")
     waiting = selectors.inbox_count(user=bob_user)
     pending_here = selectors.pending_count_for_model(model=model)
 
@@ -316,7 +298,7 @@ def test_bob_rejects_with_a_comment_and_alice_sees_why(demo_catalog: None, new_c
 
 def test_viewer_sees_a_pending_request_but_cannot_request_or_review(demo_catalog: None, browser_page: Page) -> None:
     page = browser_page
-    carol = user("carol")
+    carol = user_named("carol")
     change_request = next(
         r
         for r in StageChangeRequest.objects.filter(status=Status.PENDING)
@@ -354,7 +336,7 @@ def test_viewer_sees_a_pending_request_but_cannot_request_or_review(demo_catalog
 
 def test_outsider_gets_not_found_on_a_private_version_page(demo_catalog: None, browser_page: Page) -> None:
     page = browser_page
-    dave = user("dave")
+    dave = user_named("dave")
     change_request = (
         StageChangeRequest.objects.filter(status=Status.PENDING, version__model__visibility=Visibility.PRIVATE)
         .select_related("version__model")

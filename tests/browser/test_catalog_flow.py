@@ -7,13 +7,12 @@ import re
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from playwright.sync_api import Locator, Page, expect
 
 from catalog import selectors
 from catalog.models import Stage, TaskType
-from tests.browser.conftest import PASSWORD, NewContext, screenshot, sign_in
+from tests.helpers import PASSWORD, NewContext, screenshot, sign_in, user_named
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +21,7 @@ IN_PRODUCTION_URL = re.compile(r"/models/\?(.*&)?stage=production(&|$)")
 
 def visible_names(username: str, *, stage: str | None = None, search: str | None = None) -> list[str]:
     """What the catalog should list for this user, straight from the database, sorted by name."""
-    models = selectors.visible_models(user=get_user_model().objects.get(username=username))
+    models = selectors.visible_models(user=user_named(username))
     if stage:
         models = models.filter(versions__stage=stage)
     if search:
@@ -164,7 +163,7 @@ def test_quick_filter_combines_with_the_form(demo_catalog: None, browser_page: P
     page = browser_page
     expected = sorted(
         set(
-            selectors.visible_models(user=get_user_model().objects.get(username="alice"))
+            selectors.visible_models(user=user_named("alice"))
             .filter(versions__stage=Stage.PRODUCTION, task_type=TaskType.CLASSIFICATION)
             .values_list("name", flat=True)
         )

@@ -5,23 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import Locator, Page, expect
 
 from catalog import permissions
 from catalog.models import RegisteredModel, Visibility
 from catalog.permissions import Role
-from tests.browser.conftest import NewContext, screenshot, sign_in
+from tests.helpers import NewContext, screenshot, signed_in_page, user_named
 
 pytestmark = pytest.mark.browser
 
 PRIVATE_MODEL = "Credit Risk Scorecard"  # private in the demo data; carol is its viewer, dave has no role
-
-
-def signed_in_page(new_context: NewContext, username: str) -> Page:
-    page = new_context().new_page()
-    sign_in(page, username)
-    return page
 
 
 def collaborator_row(page: Page, name: str) -> Locator:
@@ -112,4 +105,4 @@ def test_owner_adds_and_removes_a_collaborator_in_place(demo_catalog: None, new_
     bob.reload()
     expect(bob.get_by_role("heading", level=1)).to_have_text(model.name)
     expect(bob.get_by_role("link", name="Edit model")).to_have_count(0)
-    assert not permissions.may_edit_model(get_user_model().objects.get(username="bob"), model)
+    assert not permissions.may_edit_model(user_named("bob"), model)

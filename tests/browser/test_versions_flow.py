@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from catalog import selectors
 from catalog.find import FindError, filter_versions
 from catalog.models import ModelVersion, RegisteredModel, Stage
-from tests.browser.conftest import NewContext, screenshot, sign_in
+from tests.helpers import NewContext, assert_same_document, mark_document, screenshot, sign_in, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -62,18 +62,6 @@ def search_box(page: Page) -> Locator:
 
 def chip(page: Page, name: str) -> Locator:
     return results(page).get_by_role("group", name="Quick filters").get_by_role("link", name=name, exact=True)
-
-
-def mark_document(page: Page) -> None:
-    page.evaluate("window.sameDocument = true")  # a full page load would drop it
-
-
-def assert_same_document(page: Page) -> None:
-    assert page.evaluate("window.sameDocument === true"), "the page was reloaded instead of updated in place"
-
-
-def wait_for_htmx(page: Page) -> None:
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def forward(page: Page) -> None:

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db.models import Model
 from django.test import Client
-from django.urls import reverse
 
 from activity.models import ActivityEntry, Verb
 from approvals import services as workflow
@@ -24,11 +23,7 @@ from catalog.models import (
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import UserFactory, VersionFactory
-from tests.helpers import client_for
-
-
-def admin_url(model: type[Model] | Model, view: str, *args: Any) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+from tests.helpers import admin_url, client_for
 
 
 @pytest.fixture
@@ -236,7 +231,7 @@ def test_registering_a_version_in_the_admin_is_the_service(model: RegisteredMode
     [
         ({"name": "v1.0.0"}, "Version “v1.0.0” already exists for Churn Predictor. Choose another version name."),
         ({"name": "new"}, "“new” is reserved; choose another version name."),
-        ({"attributes": '{"nested": {"a": 1}}'}, "Attribute “nested” must be text, a number or true/false."),
+        ({"attributes": '{"nested": {"a": 1}}'}, "Attribute “nested” must be text, a number, true/false or null."),
         (
             {"attributes": "[1, 2]"},
             "Attributes are keys with values, such as {&quot;framework&quot;: &quot;xgboost&quot;}.",

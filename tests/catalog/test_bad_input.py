@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -18,37 +15,22 @@ from catalog.models import ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import GroupFactory, ModelFactory, UserFactory
-from tests.helpers import set_stage
+from tests.helpers import HTMX, client_for, set_stage, visible_text
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-HTMX = {"HX-Request": "true"}
 
 VALID_MODEL = {"name": "Valid Name", "task_type": "unknown", "data_type": "unknown", "visibility": "organization"}
 VALID_EDIT = {"description": "", "labels": "", "task_type": "unknown", "data_type": "unknown", "visibility": "private"}
-
-
-def strict_client(user: Any) -> Client:
-    """A client that raises any exception of a view instead of answering 500, so a 500 fails the test."""
-    client = Client(raise_request_exception=True)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def assert_escaped(response: Response) -> None:
     assert response.status_code == 200
     assert XSS not in response.text
     assert ESCAPED in response.text
-
-
-def visible_text(html: str) -> str:
-    """What a reader sees of the page body: no tags, entities decoded, whitespace collapsed."""
-    body = html.split("<body", 1)[-1]
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
 def assert_refused(response: Response, message: str) -> None:
@@ -72,21 +54,21 @@ def assert_refused(response: Response, message: str) -> None:
     ids=["empty", "spaces", "whitespace", "201-chars", "nul"],
 )
 def test_bad_model_names_are_refused(owner: Any, name: str, message: str) -> None:
-    response = strict_client(owner).post("/models/new/", VALID_MODEL | {"name": name})
+    response = client_for(owner).post("/models/new/", VALID_MODEL | {"name": name})
     assert_refused(response, message)
     assert not RegisteredModel.objects.exists()
 
 
 def test_a_200_character_name_is_accepted(owner: Any) -> None:
     name = "n" * 200
-    response = strict_client(owner).post("/models/new/", VALID_MODEL | {"name": name})
+    response = client_for(owner).post("/models/new/", VALID_MODEL | {"name": name})
     assert response.status_code == 302
     assert RegisteredModel.objects.get().name == name
 
 
 @pytest.mark.parametrize("name", ["churn predictor", "CHURN PREDICTOR", "  Churn Predictor  ", "cHuRn PrEdIcToR"])
 def test_duplicate_model_names_ignore_case(model: Any, owner: Any, name: str) -> None:
-    response = strict_client(owner).post("/models/new/", VALID_MODEL | {"name": name})
+    response = client_for(owner).post("/models/new/", VALID_MODEL | {"name": name})
     assert_refused(response, "A model with this name already exists (names ignore case).")
     assert RegisteredModel.objects.count() == 1
 
@@ -96,7 +78,7 @@ def test_duplicate_model_names_ignore_case(model: Any, owner: Any, name: str) ->
     [("New", "new-2"), ("Edit", "edit-2"), ("模型", "model"), ("!!!", "model"), ("Ünïcödé Model", "unicode-model")],
 )
 def test_names_that_slugify_badly_get_a_working_url(owner: Any, name: str, slug: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     response = client.post("/models/new/", VALID_MODEL | {"name": name})
     assert response.status_code == 302
     assert response["Location"] == f"/models/{slug}/"
@@ -105,7 +87,7 @@ def test_names_that_slugify_badly_get_a_working_url(owner: Any, name: str, slug:
 
 
 def test_two_names_with_the_same_slug_get_two_urls(owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     first = client.post("/models/new/", VALID_MODEL | {"name": "Churn-Predictor"})
     second = client.post("/models/new/", VALID_MODEL | {"name": "Churn Predictor"})
     assert first["Location"] == "/models/churn-predictor/"
@@ -121,25 +103,25 @@ def test_two_names_with_the_same_slug_get_two_urls(owner: Any) -> None:
     ["v 1", "v1 beta", "a/b", "../etc", "vé", "版本", "-v1", ".hidden", "_x", "v1?", "v1#2", "v" * 101, "v1\x00"],
 )
 def test_bad_version_names_are_refused(model: Any, owner: Any, name: str) -> None:
-    response = strict_client(owner).post(f"/models/{model.slug}/versions/new/", {"name": name})
+    response = client_for(owner).post(f"/models/{model.slug}/versions/new/", {"name": name})
     assert response.status_code == 200
     assert 'class="errorlist' in response.text
     assert not model.versions.exists()
 
 
 def test_empty_version_name_is_refused(model: Any, owner: Any) -> None:
-    response = strict_client(owner).post(f"/models/{model.slug}/versions/new/", {"name": "  "})
+    response = client_for(owner).post(f"/models/{model.slug}/versions/new/", {"name": "  "})
     assert_refused(response, "This field is required.")
 
 
 def test_duplicate_version_name_is_refused(model: Any, version: Any, owner: Any) -> None:
-    response = strict_client(owner).post(f"/models/{model.slug}/versions/new/", {"name": "v1.0.0"})
+    response = client_for(owner).post(f"/models/{model.slug}/versions/new/", {"name": "v1.0.0"})
     assert_refused(response, "Version “v1.0.0” already exists for this model.")
     assert model.versions.count() == 1
 
 
 def test_version_names_differing_in_case_are_distinct_pages(model: Any, version: Any, owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     response = client.post(f"/models/{model.slug}/versions/new/", {"name": "V1.0.0", "description": "upper"})
     assert response.status_code == 302
     assert "upper" in client.get("/models/churn-predictor/versions/V1.0.0/").text
@@ -148,7 +130,7 @@ def test_version_names_differing_in_case_are_distinct_pages(model: Any, version:
 
 def test_same_version_name_in_another_model_is_fine(model: Any, version: Any, owner: Any) -> None:
     other = ModelFactory.create(owner=owner, name="Other")
-    response = strict_client(owner).post(f"/models/{other.slug}/versions/new/", {"name": "v1.0.0"})
+    response = client_for(owner).post(f"/models/{other.slug}/versions/new/", {"name": "v1.0.0"})
     assert response.status_code == 302
 
 
@@ -158,7 +140,7 @@ TOO_LONG = "Ensure this value has at most 10000 characters (it has 10001)."
 
 
 def test_oversized_descriptions_are_refused_everywhere(model: Any, version: Any, owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     description = "d" * 10_001
     assert_refused(client.post("/models/new/", VALID_MODEL | {"description": description}), TOO_LONG)
     assert_refused(client.post(f"/models/{model.slug}/edit/", VALID_EDIT | {"description": description}), TOO_LONG)
@@ -175,7 +157,7 @@ def test_oversized_descriptions_are_refused_everywhere(model: Any, version: Any,
 
 
 def test_a_10000_character_description_is_accepted(owner: Any) -> None:
-    response = strict_client(owner).post("/models/new/", VALID_MODEL | {"description": "d" * 10_000})
+    response = client_for(owner).post("/models/new/", VALID_MODEL | {"description": "d" * 10_000})
     assert response.status_code == 302
 
 
@@ -192,7 +174,7 @@ def test_a_10000_character_description_is_accepted(owner: Any) -> None:
     ],
 )
 def test_invalid_labels_are_refused(model: Any, version: Any, owner: Any, labels: str, message: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     assert_refused(client.post("/models/new/", VALID_MODEL | {"labels": labels}), message)
     assert_refused(client.post(f"/models/{model.slug}/edit/", VALID_EDIT | {"labels": labels}), message)
     assert_refused(client.post(f"/models/{model.slug}/versions/new/", {"name": "v2", "labels": labels}), message)
@@ -203,7 +185,7 @@ def test_invalid_labels_are_refused(model: Any, version: Any, owner: Any, labels
 
 
 def test_labels_are_normalised(owner: Any) -> None:
-    response = strict_client(owner).post("/models/new/", VALID_MODEL | {"labels": " NLP,nlp , Vision,, ,"})
+    response = client_for(owner).post("/models/new/", VALID_MODEL | {"labels": " NLP,nlp , Vision,, ,"})
     assert response.status_code == 302
     assert [label.name for label in RegisteredModel.objects.get().labels.all()] == ["nlp", "vision"]
 
@@ -221,7 +203,7 @@ def test_labels_are_normalised(owner: Any) -> None:
     ],
 )
 def test_malformed_attributes_are_refused(model: Any, version: Any, owner: Any, attributes: str, message: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     new = client.post(f"/models/{model.slug}/versions/new/", {"name": "v2", "attributes": attributes})
     assert_refused(new, message)
     edit = client.post(f"/models/{model.slug}/versions/v1.0.0/edit/", {"attributes": attributes})
@@ -233,7 +215,7 @@ def test_malformed_attributes_are_refused(model: Any, version: Any, owner: Any, 
 
 def test_attributes_keep_equals_signs_in_values(model: Any, owner: Any) -> None:
     data = {"name": "v2", "attributes": "query = a=b\n  spaced key  =  spaced value  "}
-    response = strict_client(owner).post(f"/models/{model.slug}/versions/new/", data)
+    response = client_for(owner).post(f"/models/{model.slug}/versions/new/", data)
     assert response.status_code == 302
     assert model.versions.get(name="v2").attributes == {"query": "a=b", "spaced key": "spaced value"}
 
@@ -250,7 +232,7 @@ def test_attributes_keep_equals_signs_in_values(model: Any, owner: Any) -> None:
     ],
 )
 def test_invalid_source_run_urls_are_refused(model: Any, version: Any, owner: Any, url: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     new = client.post(f"/models/{model.slug}/versions/new/", {"name": "v2", "source_run_url": url})
     assert new.status_code == 200
     assert 'class="errorlist' in new.text
@@ -263,13 +245,13 @@ def test_invalid_source_run_urls_are_refused(model: Any, version: Any, owner: An
 
 def test_source_run_url_without_scheme_gets_https(model: Any, owner: Any) -> None:
     data = {"name": "v2", "source_run_url": "runs.example.com/42"}
-    assert strict_client(owner).post(f"/models/{model.slug}/versions/new/", data).status_code == 302
+    assert client_for(owner).post(f"/models/{model.slug}/versions/new/", data).status_code == 302
     assert model.versions.get(name="v2").source_run_url == "https://runs.example.com/42"
 
 
 def test_oversized_artifact_uri_is_refused(model: Any, owner: Any) -> None:
     data = {"name": "v2", "artifact_uri": "s3://" + "x" * 996}
-    response = strict_client(owner).post(f"/models/{model.slug}/versions/new/", data)
+    response = client_for(owner).post(f"/models/{model.slug}/versions/new/", data)
     assert_refused(response, "Ensure this value has at most 1000 characters (it has 1001).")
 
 
@@ -278,7 +260,7 @@ def test_oversized_artifact_uri_is_refused(model: Any, owner: Any) -> None:
     [("task_type", "astrology"), ("data_type", "smell"), ("visibility", "secret"), ("visibility", "")],
 )
 def test_invalid_choices_are_refused(model: Any, owner: Any, field: str, value: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     assert client.post("/models/new/", VALID_MODEL | {"name": "X", field: value}).status_code == 200
     assert client.post(f"/models/{model.slug}/edit/", VALID_EDIT | {field: value}).status_code == 200
     assert RegisteredModel.objects.count() == 1
@@ -316,7 +298,7 @@ def test_invalid_choices_are_refused(model: Any, owner: Any, field: str, value: 
     ],
 )
 def test_unknown_urls_are_404(model: Any, version: Any, owner: Any, url: str) -> None:
-    response = strict_client(owner).get(url)
+    response = client_for(owner).get(url)
     assert response.status_code == 404
     assert "<h1>Not found</h1>" in response.text
     assert "<script>" not in response.text
@@ -324,7 +306,7 @@ def test_unknown_urls_are_404(model: Any, version: Any, owner: Any, url: str) ->
 
 @pytest.mark.parametrize("action", ["collaborators/add/", "collaborators/remove/", "edit/", "versions/new/"])
 def test_posts_to_unknown_models_are_404(owner: Any, action: str) -> None:
-    response = strict_client(owner).post(f"/models/no-such-model/{action}", {"name": "x"})
+    response = client_for(owner).post(f"/models/no-such-model/{action}", {"name": "x"})
     assert response.status_code == 404
 
 
@@ -350,7 +332,7 @@ def test_posts_to_unknown_models_are_404(owner: Any, action: str) -> None:
     ],
 )
 def test_odd_catalog_queries_never_fail(model: Any, version: Any, owner: Any, query: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     for url in (f"/models/?{query}", f"/models/churn-predictor/?{query}"):
         assert client.get(url).status_code == 200
         assert client.get(url, headers=HTMX | {"HX-Target": "versions-results"}).status_code == 200
@@ -362,7 +344,7 @@ def test_odd_catalog_queries_never_fail(model: Any, version: Any, owner: Any, qu
 def test_percent_and_underscore_search_literally(owner: Any) -> None:
     ModelFactory.create(owner=owner, name="Plain")
     ModelFactory.create(owner=owner, name="100% Sure")
-    response = strict_client(owner).get("/models/?q=%25")
+    response = client_for(owner).get("/models/?q=%25")
     assert "100% Sure" in response.text
     assert ">Plain<" not in response.text
 
@@ -383,16 +365,16 @@ def test_bad_collaborator_forms_change_nothing(
     model: Any, owner: Any, outsider: Any, data: dict[str, Any], action: str
 ) -> None:
     entries = ActivityEntry.objects.count()
-    client = strict_client(owner)
+    client = client_for(owner)
     for headers in ({}, HTMX):
         response = client.post(f"/models/{model.slug}/collaborators/{action}/", data, headers=headers)
         assert response.status_code in (200, 302)
     assert ActivityEntry.objects.count() == entries
-    assert strict_client(outsider).get(f"/models/{model.slug}/").status_code == 404
+    assert client_for(outsider).get(f"/models/{model.slug}/").status_code == 404
 
 
 def test_login_with_bad_input_never_fails(db: None) -> None:
-    client = strict_client(None)
+    client = client_for(None)
     for data in ({}, {"username": "\x00", "password": "\x00"}, {"username": "x" * 10_000, "password": "y"}):
         response = client.post("/accounts/login/", data)
         assert response.status_code == 200
@@ -400,7 +382,7 @@ def test_login_with_bad_input_never_fails(db: None) -> None:
 
 
 def test_login_does_not_redirect_off_site(owner: Any) -> None:
-    client = strict_client(None)
+    client = client_for(None)
     data = {"username": "owner", "password": "pw", "next": "https://evil.example.com/"}
     response = client.post("/accounts/login/?next=https://evil.example.com/", data)
     assert response.status_code == 302
@@ -413,7 +395,7 @@ def test_login_does_not_redirect_off_site(owner: Any) -> None:
 @pytest.fixture
 def hostile(owner: Any) -> dict[str, Any]:
     """A model and a version whose every free-text field holds a script tag, registered through the forms."""
-    client = strict_client(owner)
+    client = client_for(owner)
     response = client.post(
         "/models/new/",
         VALID_MODEL | {"name": XSS, "description": f"About {XSS}", "labels": "safe"},
@@ -512,14 +494,14 @@ def test_script_as_a_collaborator_name_is_escaped(hostile: dict[str, Any]) -> No
 
 
 def test_script_in_messages_is_escaped(owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     response = client.post("/models/new/", VALID_MODEL | {"name": XSS}, follow=True)
     assert_escaped(response)
     assert f"Registered {ESCAPED}. Register its first version next." in response.text
 
 
 def test_script_in_labels_is_refused_and_escaped(model: Any, version: Any, owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     for url, data in (
         ("/models/new/", VALID_MODEL | {"labels": XSS}),
         (f"/models/{model.slug}/edit/", VALID_EDIT | {"labels": XSS}),
@@ -533,13 +515,13 @@ def test_script_in_labels_is_refused_and_escaped(model: Any, version: Any, owner
 
 
 def test_script_as_a_version_name_is_refused(model: Any, owner: Any) -> None:
-    response = strict_client(owner).post(f"/models/{model.slug}/versions/new/", {"name": XSS})
+    response = client_for(owner).post(f"/models/{model.slug}/versions/new/", {"name": XSS})
     assert_escaped(response)
     assert not model.versions.exists()
 
 
 def test_script_in_filters_is_escaped(model: Any, version: Any, owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     for query in (f"q={XSS}", f"label={XSS}", f"owner={XSS}", f"stage={XSS}", f"sort={XSS}", f"page={XSS}"):
         for url in (f"/models/?{query}", f"/models/{model.slug}/?{query}"):
             for headers in ({}, HTMX, HTMX | {"HX-Target": "versions-results"}):
@@ -549,26 +531,26 @@ def test_script_in_filters_is_escaped(model: Any, version: Any, owner: Any) -> N
 
 
 def test_script_in_a_search_box_is_escaped_in_its_value(owner: Any) -> None:
-    response = strict_client(owner).get(f"/models/?q={XSS}")
+    response = client_for(owner).get(f"/models/?q={XSS}")
     assert f'value="{ESCAPED}"' in response.text
 
 
 def test_script_in_a_first_name_is_escaped_on_home(db: None) -> None:
     user = UserFactory.create(username="mallory", first_name=XSS)
-    response = strict_client(user).get("/")
+    response = client_for(user).get("/")
     assert_escaped(response)
     assert f"Welcome, {ESCAPED}" in response.text
 
 
 def test_script_in_an_edited_model_is_escaped(model: Any, owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     assert client.post(f"/models/{model.slug}/edit/", VALID_EDIT | {"description": XSS}).status_code == 302
     assert_escaped(client.get(f"/models/{model.slug}/"))
     assert_escaped(client.get(f"/models/{model.slug}/edit/"))
 
 
 def test_script_in_an_edited_version_is_escaped(model: Any, version: Any, owner: Any) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     data = {"description": XSS, "attributes": f"k = {XSS}", "artifact_uri": XSS}
     assert client.post(f"/models/{model.slug}/versions/v1.0.0/edit/", data).status_code == 302
     page = client.get(f"/models/{model.slug}/versions/v1.0.0/")
@@ -595,7 +577,7 @@ FUZZ = settings(
 def test_any_model_form_input_answers_200_or_302(
     model: Any, owner: Any, name: str, description: str, labels: str, task_type: str
 ) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     data = {"name": name, "description": description, "labels": labels, "task_type": task_type}
     assert client.post("/models/new/", VALID_MODEL | data).status_code in (200, 302)
     assert client.post(f"/models/{model.slug}/edit/", VALID_EDIT | data).status_code in (200, 302)
@@ -607,7 +589,7 @@ def test_any_model_form_input_answers_200_or_302(
 def test_any_version_form_input_answers_200_or_302(
     model: Any, version: Any, owner: Any, name: str, attributes: str, artifact_uri: str, source_run_url: str
 ) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     data = {"attributes": attributes, "artifact_uri": artifact_uri, "source_run_url": source_run_url}
     assert client.post(f"/models/{model.slug}/versions/new/", data | {"name": name}).status_code in (200, 302)
     if ModelVersion.objects.filter(pk=version.pk, lock_level="open").exists():
@@ -618,7 +600,7 @@ def test_any_version_form_input_answers_200_or_302(
 @given(value=ANY_TEXT, key=st.sampled_from(["q", "label", "owner", "stage", "sort", "task_type", "data_type", "page"]))
 @example(key="q", value="\x00")
 def test_any_catalog_query_answers_200(model: Any, version: Any, owner: Any, key: str, value: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     assert client.get("/models/", {key: value}).status_code == 200
     assert client.get(f"/models/{model.slug}/", {key: value}).status_code == 200
 
@@ -628,7 +610,7 @@ def test_any_catalog_query_answers_200(model: Any, version: Any, owner: Any, key
 @example(name="\x00", version_name="\x00")
 @example(name="<b>", version_name="..")
 def test_any_url_segment_answers_404_not_500(model: Any, owner: Any, name: str, version_name: str) -> None:
-    client = strict_client(owner)
+    client = client_for(owner)
     response = client.get(f"/models/{model.slug}/versions/{quote(version_name, safe='')}/")
     assert response.status_code in (200, 404)
     data = {"kind": "user", "name": name, "role": "viewer"}

@@ -11,13 +11,7 @@ import pytest
 from django.utils import timezone
 
 from approvals.models import StageChangeRequest, Status
-from catalog.dashboard import (
-    LEAD_TIME_SAMPLE,
-    DayCount,
-    production_history,
-    time_to_decision,
-    time_to_production,
-)
+from catalog.dashboard import LEAD_TIME_SAMPLE, DayCount, production_history, time_to_decision, time_to_production
 from catalog.models import ModelVersion, RegisteredModel, Stage
 from core.stats import Median
 from tests.factories import UserFactory

@@ -37,8 +37,8 @@ from catalog.permissions import Role
 from catalog.selectors import visible_models, visible_versions
 from catalog.services import add_collaborator, edit_version
 from core import clock
-from tests.conftest import set_stage
 from tests.factories import ModelFactory, UserFactory, VersionFactory
+from tests.helpers import set_stage
 
 VERSION_KEY_LIST = (
     "attributes.<key>, labels, lock_level, model, name, owner, stage, time_created, time_updated, version"

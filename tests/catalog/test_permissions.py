@@ -24,6 +24,7 @@ from catalog.permissions import (
 )
 from catalog.services import add_collaborator, remove_collaborator
 from tests.factories import GroupFactory, ModelFactory, UserFactory
+from tests.helpers import fresh
 
 
 def _holds(codename: str) -> Callable[[Any, RegisteredModel], bool]:
@@ -54,11 +55,6 @@ PRIVATE_MODEL_ABILITIES: dict[str, frozenset[str]] = {
 }
 
 
-@pytest.fixture
-def anonymous() -> AnonymousUser:
-    return AnonymousUser()
-
-
 def _group_member(model: RegisteredModel, owner: Any, username: str, role: Role) -> Any:
     group = GroupFactory.create(name=f"{username}-group")
     add_collaborator(actor=owner, model=model, group=group, role=role)
@@ -77,11 +73,6 @@ def group_reviewer(model: RegisteredModel, owner: Any) -> Any:
     return _group_member(model, owner, "group-reviewer", Role.REVIEWER)
 
 
-def _fresh(model: RegisteredModel) -> RegisteredModel:
-    """A new instance, so no permission answer cached on an earlier one is reused."""
-    return RegisteredModel.objects.get(pk=model.pk)
-
-
 def _abilities(user: Any, model: RegisteredModel) -> frozenset[str]:
     return frozenset(name for name, check in ABILITIES.items() if check(user, model))
 
@@ -93,7 +84,7 @@ def test_private_model_matrix(
 ) -> None:
     user = request.getfixturevalue(persona)
 
-    assert ABILITIES[ability](user, _fresh(model)) is (ability in expected)
+    assert ABILITIES[ability](user, fresh(model)) is (ability in expected)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +107,7 @@ def test_organization_model_matrix(
 ) -> None:
     user = request.getfixturevalue(persona)
 
-    assert ABILITIES[ability](user, _fresh(org_model)) is (ability in expected)
+    assert ABILITIES[ability](user, fresh(org_model)) is (ability in expected)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +131,7 @@ def test_roles_on_an_organization_model_add_to_viewing(
         user.groups.add(group)
         add_collaborator(actor=owner, model=org_model, group=group, role=role)
 
-    assert _abilities(user, _fresh(org_model)) == expected
+    assert _abilities(user, fresh(org_model)) == expected
 
 
 def test_user_and_group_roles_add_up(model: RegisteredModel, owner: Any, reviewer: Any) -> None:
@@ -148,7 +139,7 @@ def test_user_and_group_roles_add_up(model: RegisteredModel, owner: Any, reviewe
     reviewer.groups.add(group)
     add_collaborator(actor=owner, model=model, group=group, role=Role.EDITOR)
 
-    assert _abilities(reviewer, _fresh(model)) == frozenset({"view", "edit", "request", "review"})
+    assert _abilities(reviewer, fresh(model)) == frozenset({"view", "edit", "request", "review"})
 
 
 @pytest.mark.parametrize("persona", ["owner", "editor", "viewer", "superuser", "group_editor"])
@@ -159,8 +150,8 @@ def test_inactive_users_get_nothing(
     user.is_active = False
     user.save(update_fields=["is_active"])
 
-    assert _abilities(user, _fresh(model)) == NOTHING
-    assert _abilities(user, _fresh(org_model)) == NOTHING
+    assert _abilities(user, fresh(model)) == NOTHING
+    assert _abilities(user, fresh(org_model)) == NOTHING
     assert not RegisteredModel.objects.filter(viewable_models_filter(user)).exists()
     assert bool(permissions.may_register_model(user)) is False
 
@@ -168,7 +159,7 @@ def test_inactive_users_get_nothing(
 def test_removed_collaborator_loses_access(model: RegisteredModel, owner: Any, editor: Any) -> None:
     remove_collaborator(actor=owner, model=model, user=editor)
 
-    assert _abilities(editor, _fresh(model)) == NOTHING
+    assert _abilities(editor, fresh(model)) == NOTHING
 
 
 def test_only_active_signed_in_users_may_register_models(owner: Any, anonymous: AnonymousUser) -> None:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from catalog.models import RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator, edit_version
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
-from tests.helpers import client_for, set_stage
+from tests.helpers import HTMX, QUERY_SIZES, assert_get_within, client_for, feed_items, set_stage, table_rows
 
-SIZES = [3, 30]
-HTMX = {"HX-Request": "true"}
 MOVED_STAGES = [Stage.PRODUCTION, Stage.STAGING, Stage.DEVELOPMENT, Stage.ARCHIVED]
-
-
-@pytest.fixture
-def reader(db: None) -> Any:
-    """A signed-in user who sees models through the organization, a direct role and a group role."""
-    return UserFactory.create(username="reader")
 
 
 def build_catalog(size: int, reader: Any) -> None:
@@ -79,12 +69,6 @@ def build_busy_model(size: int, reader: Any) -> RegisteredModel:
     return model
 
 
-def measure(client: Client, url: str, headers: dict[str, str], assert_max: Callable[..., Any], bound: int) -> None:
-    with assert_max(bound):
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
-
-
 # Bounds measured at size 3; the same bound must hold at size 30.
 CATALOG_PAGES = [
     ("/", {}, 11),  # 6, plus the Production chart (1) and the two median lead times (2 each)
@@ -99,13 +83,13 @@ CATALOG_PAGES = [
 ]
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", QUERY_SIZES)
 @pytest.mark.parametrize(("url", "headers", "bound"), CATALOG_PAGES)
 def test_catalog_pages_run_a_bounded_number_of_queries(
     reader: Any, django_assert_max_num_queries: Any, size: int, url: str, headers: dict[str, str], bound: int
 ) -> None:
     build_catalog(size, reader)
-    measure(client_for(reader), url, headers, django_assert_max_num_queries, bound)
+    assert_get_within(client_for(reader), url, headers, django_assert_max_num_queries, bound)
 
 
 MODEL_PAGES = [
@@ -123,16 +107,16 @@ MODEL_PAGES = [
 ]
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", QUERY_SIZES)
 @pytest.mark.parametrize(("url", "headers", "bound"), MODEL_PAGES)
 def test_model_pages_run_a_bounded_number_of_queries(
     reader: Any, django_assert_max_num_queries: Any, size: int, url: str, headers: dict[str, str], bound: int
 ) -> None:
     build_busy_model(size, reader)
-    measure(client_for(reader), url, headers, django_assert_max_num_queries, bound)
+    assert_get_within(client_for(reader), url, headers, django_assert_max_num_queries, bound)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", QUERY_SIZES)
 def test_the_pages_measured_show_size_rows(reader: Any, size: int) -> None:
     build_catalog(size, reader)
     build_busy_model(size, reader)
@@ -141,6 +125,6 @@ def test_the_pages_measured_show_size_rows(reader: Any, size: int) -> None:
     assert f'<span id="result-count">{size} models</span>' in client.get("/models/?label=shared").text
     assert f"<span>{size} versions</span>" in client.get("/models/busy/").text
     collaborators = client.get("/models/busy/collaborators/").text
-    assert collaborators.count("<tr>") - 1 == 2 * size + 2  # owner, reader, size editors, size groups
+    assert len(table_rows(collaborators)) == 2 * size + 2  # owner, reader, size editors, size groups
     feed = client.get("/models/busy/versions/v0/", headers=HTMX).text
-    assert feed.count("<li>") == min(size + 1, 20)  # registration and size edits, 20 per page
+    assert len(feed_items(feed)) == min(size + 1, 20)  # registration and size edits, 20 per page

@@ -55,7 +55,7 @@ def _names(queryset: Any) -> set[str]:
 def test_visible_models(
     request: pytest.FixtureRequest, catalog_models: dict[str, Any], persona: str, expected: set[str]
 ) -> None:
-    user = AnonymousUser() if persona == "anonymous" else request.getfixturevalue(persona)
+    user = request.getfixturevalue(persona)
 
     assert _names(selectors.visible_models(user=user)) == expected
 
@@ -83,7 +83,7 @@ def test_visible_models(
 def test_visible_versions(
     request: pytest.FixtureRequest, catalog_models: dict[str, Any], persona: str, expected: set[str]
 ) -> None:
-    user = AnonymousUser() if persona == "anonymous" else request.getfixturevalue(persona)
+    user = request.getfixturevalue(persona)
 
     assert _names(selectors.visible_versions(user=user).select_related("model")) == expected
 
@@ -135,7 +135,7 @@ def test_get_model_raises_404_for_an_unknown_slug(model: RegisteredModel, owner:
 def test_get_model_raises_404_for_a_model_the_user_may_not_view(
     request: pytest.FixtureRequest, model: RegisteredModel, user_kind: str
 ) -> None:
-    user = AnonymousUser() if user_kind == "anonymous" else request.getfixturevalue(user_kind)
+    user = request.getfixturevalue(user_kind)
 
     with pytest.raises(Http404):
         selectors.get_model(who=user, slug=model.slug)

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.urls import reverse
 
 from activity.models import ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
 from core.keyset import Cursor, InvalidCursor, KeysetPage, keyset_page
-from tests.helpers import client_for
+from tests.helpers import HTMX, activity_url, client_for, tab_url, version_url
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -156,13 +155,8 @@ def test_pages_with_a_broken_or_extreme_link_answer_200_never_500(
     client = client_for(owner)
     query = QueryDict(mutable=True)
     query[name] = value
-    urls = [
-        reverse("activity:activity-list"),
-        reverse("activity:model-activity", kwargs={"slug": model.slug}),
-        reverse("catalog:version-detail", kwargs={"slug": model.slug, "version": version.name}),
-    ]
-    for url in urls:
-        for headers in ({}, {"HX-Request": "true"}):
+    for url in [activity_url(), tab_url(model), version_url(version)]:
+        for headers in ({}, HTMX):
             response = client.get(f"{url}?{query.urlencode()}", headers=headers)
             assert response.status_code == 200, url
             if value in INVALID_CURSORS:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_clock_defaults_version_updated'),
+        ('catalog', '0003_registeredmodel_attributes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
