@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.http import HttpRequest, QueryDict
@@ -86,7 +86,11 @@ def timeline(request: HttpRequest, slug: str, version: str) -> dict[str, Any]:
 )
 def stages_as_of(request: HttpRequest, slug: str, at: datetime) -> dict[str, Any]:
     model = catalog_selectors.get_model(who=caller(request).access, slug=slug)
-    moment = at if timezone.is_aware(at) else timezone.make_aware(at, timezone.get_current_timezone())
+    # In UTC: an offset PostgreSQL cannot store (beyond ±15:59) is still a valid moment.
+    try:
+        moment = (at if timezone.is_aware(at) else timezone.make_aware(at)).astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise ApiError(400, "invalid", "That moment is out of range.", field="at") from error
     if moment > timezone.now():
         raise ApiError(400, "invalid", "Pick a moment in the past: the log cannot tell the future.", field="at")
     stages = [

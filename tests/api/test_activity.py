@@ -198,3 +198,12 @@ def test_owners_set_the_policy(model: RegisteredModel, owner: Any, api_as: Api) 
     out_of_range = client.put("/models/churn-predictor/policy", {"required_approvals": 6})
     assert (out_of_range.status_code, out_of_range.json()["error"]["field"]) == (400, "required_approvals")
     assert RegisteredModel.objects.get(pk=model.pk).required_approvals == 3
+
+
+@pytest.mark.parametrize(
+    "at", ["0985-03-06T14:44:36.26+16:41", "2026-01-01T00:00:00-23:59", "0001-01-01T00:00:00+01:00"]
+)
+def test_stages_as_of_any_moment_the_schema_allows(version: ModelVersion, viewer: Any, api_as: Api, at: str) -> None:
+    response = api_as(viewer).get("/models/churn-predictor/stages-as-of", at=at)
+
+    assert response.status_code in (200, 400), response.content
