@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -31,7 +30,7 @@ def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
     """Entries of the models user may view, and their own account events."""
     # PostgreSQL probes the grants' unique index per entry (a correlated check) far faster than it re-reads a list of
     # every viewable model per entry; SQLite plans the group half of that probe badly and keeps the list once.
-    viewable = permissions.viewable_models_filter(user, correlated=connection.vendor == "postgresql")
+    viewable = permissions.viewable_models_filter(user, correlated=permissions.probe_grants_per_row())
     if not viewable:  # a superuser: every entry
         return ActivityEntry.objects.all()
     # A correlated EXISTS, as for versions: the database walks a (…, time) index newest first and stops after a page,

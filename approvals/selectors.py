@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from approvals.models import Decision, Review, StageChangeRequest, Status
 from catalog import permissions as catalog_permissions
-from catalog.models import RegisteredModel
+from catalog.models import (
+    RegisteredModel,
+    RegisteredModelGroupObjectPermission,
+    RegisteredModelUserObjectPermission,
+)
 from catalog.permissions import AnyUser, Who
 
 
@@ -86,7 +92,8 @@ def inbox_count(*, user: AnyUser) -> int:
 def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
     """Requests user made, newest first, on models they can still see."""
     viewable = RegisteredModel.objects.filter(
-        catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
+        catalog_permissions.viewable_models_filter(user, correlated=catalog_permissions.probe_grants_per_row()),
+        pk=OuterRef("version__model_id"),
     )
     return StageChangeRequest.objects.filter(Exists(viewable), requester_id=user.pk).order_by("-created_at", "-id")
 
@@ -94,7 +101,8 @@ def own_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
 def visible_change_requests(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
     """Requests on the models user may view, newest first."""
     viewable = RegisteredModel.objects.filter(
-        catalog_permissions.viewable_models_filter(user), pk=OuterRef("version__model_id")
+        catalog_permissions.viewable_models_filter(user, correlated=catalog_permissions.probe_grants_per_row()),
+        pk=OuterRef("version__model_id"),
     )
     return StageChangeRequest.objects.filter(Exists(viewable)).order_by("-created_at", "-id")
 
@@ -103,3 +111,18 @@ def waiting_for(*, user: AnyUser) -> QuerySet[StageChangeRequest]:
     """Pending requests that wait for user's review: theirs to review, not their own, not reviewed by them yet."""
     reviewed = Review.objects.filter(change_request=OuterRef("pk"), reviewer_id=user.pk)
     return inbox(user=user, correlated=True).exclude(Exists(reviewed))
+
+
+def reviewer_emails(*, model: RegisteredModel, excluding: User) -> list[str]:
+    """The addresses of the active users who may review model's stage changes (directly or through a group), but
+    excluding; superusers are not written to unless they hold the role."""
+    review = catalog_permissions.REVIEW
+    direct = RegisteredModelUserObjectPermission.objects.filter(content_object=model, permission__codename=review)
+    groups = RegisteredModelGroupObjectPermission.objects.filter(content_object=model, permission__codename=review)
+    members = get_user_model().groups.through.objects.filter(group_id__in=groups.values("group_id"))
+    # Two subqueries on the model's own grants: guardian's get_users_with_perms ORs across two outer joins, which
+    # PostgreSQL answers by reading every grant of every model (25 ms at 10,000 models).
+    reviewers = get_user_model().objects.filter(
+        Q(pk__in=direct.values("user_id")) | Q(pk__in=members.values("user_id")), is_active=True
+    )
+    return sorted(set(reviewers.exclude(pk=excluding.pk).exclude(email="").values_list("email", flat=True)))

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from guardian.shortcuts import get_users_with_perms
 
 from activity.models import Verb
 from activity.services import record_activity
-from approvals import permissions
+from approvals import permissions, selectors
 from approvals.models import MAX_COMMENT, Decision, Review, StageChangeRequest, Status
 from catalog.models import (
     ARCHIVE_OTHERS_STAGES,
@@ -27,7 +25,7 @@ from catalog.models import (
     Stage,
     skipped_stages,
 )
-from catalog.permissions import REVIEW, Access
+from catalog.permissions import Access
 from catalog.services import apply_stage_change
 from core import clock
 
@@ -66,10 +64,7 @@ def _send(subject: str, body: str, recipients: Iterable[str]) -> None:
 
 
 def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion, actor: User) -> None:
-    reviewers = cast(
-        "Iterable[User]", get_users_with_perms(version.model, only_with_perms_in=[REVIEW], with_group_users=True)
-    )
-    recipients = [u.email for u in reviewers if u.email and u.pk != actor.pk and u.is_active]
+    recipients = selectors.reviewer_emails(model=version.model, excluding=actor)
     subject = (
         f"[Model Catalog] {actor.get_username()} requests {_label(change_request.to_stage)} "
         f"for {version.model.name} {version.name}"
@@ -171,8 +166,12 @@ def request_stage_change(
 
 def _lock_for_review(
     actor: User, change_request: StageChangeRequest, comment: str
-) -> tuple[StageChangeRequest, ModelVersion, str]:
-    """Lock the request, then check that actor may review it now; the shared guards of approve and reject."""
+) -> tuple[StageChangeRequest, ModelVersion, str, int]:
+    """Lock the request, then check that actor may review it now; the shared guards of approve and reject.
+
+    Returns the request, its version, the comment and how many approvals it had: with the request's row locked,
+    no other review can be added until this transaction ends.
+    """
     comment = _check_comment(comment)
     # Lock order everywhere: the request, then versions by primary key. resolved_by is not joined here: after
     # waiting for a racing reviewer's lock, PostgreSQL returns the updated request row but the join as it was
@@ -182,15 +181,18 @@ def _lock_for_review(
         .select_related("version__model", "requester")
         .get(pk=change_request.pk)
     )
-    already_reviewed = change_request.reviews.filter(reviewer=actor).exists()
+    reviews = list(change_request.reviews.values_list("reviewer_id", "decision"))
+    already_reviewed = any(reviewer_id == actor.pk for reviewer_id, _ in reviews)
     permissions.may_review(actor, change_request, already_reviewed=already_reviewed).enforce(WorkflowError)
-    return change_request, change_request.version, comment
+    approvals = sum(decision == Decision.APPROVE for _, decision in reviews)
+    return change_request, change_request.version, comment, approvals
 
 
 @transaction.atomic
 def approve_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Record actor's approval and apply the change once enough are in. Raises PermissionDenied, WorkflowError."""
-    change_request, version, comment = _lock_for_review(actor, change_request, comment)
+    change_request, version, comment, approvals = _lock_for_review(actor, change_request, comment)
+    model = version.model
     # The version and, when archiving, every version of the model, locked together in key order so that two
     # promotions archiving each other's versions cannot deadlock. Not only those in the target stage: a filter on
     # the stage would miss a version that a racing promotion is moving there, and both would stay.
@@ -199,6 +201,7 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
         scope |= Q(model_id=version.model_id)
     locked = {v.pk: v for v in ModelVersion.objects.select_for_update().filter(scope).order_by("pk")}
     version = locked[version.pk]
+    version.model = model  # read with the request: no second query for it
     if version.is_locked:
         raise WorkflowError(
             f"Version {version.name} was locked ({version.get_lock_level_display()}) after this request was made; "
@@ -217,8 +220,7 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
         created_at=clock.now(),
     )
     _log_request_event(actor, Verb.STAGE_CHANGE_APPROVED, change_request, version, comment)
-    approvals = change_request.reviews.filter(decision=Decision.APPROVE).count()
-    if approvals >= change_request.required_approvals:
+    if approvals + 1 >= change_request.required_approvals:
         others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
         _apply(actor=actor, change_request=change_request, version=version, others=others)
         _notify_requester(change_request, version, actor, comment)
@@ -260,7 +262,7 @@ def _apply(
 @transaction.atomic
 def reject_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Record actor's rejection, which ends the request. Raises PermissionDenied, WorkflowError."""
-    change_request, version, comment = _lock_for_review(actor, change_request, comment)
+    change_request, version, comment, _ = _lock_for_review(actor, change_request, comment)
     Review.objects.create(
         change_request=change_request,
         reviewer=actor,

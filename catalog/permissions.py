@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeGuard, cast
+from typing import TypeGuard
 
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Subquery
-from guardian.core import ObjectPermissionChecker
 
 from catalog.models import (
     LockLevel,
@@ -131,6 +130,19 @@ def _is_active_user(user: AnyUser) -> TypeGuard[User]:
     return isinstance(user, User) and user.is_active
 
 
+def _grants(user: User, model_ids: list[int]) -> dict[int, frozenset[str]]:
+    """The codenames user holds on each of the models, directly or through a group, in one query."""
+    direct = RegisteredModelUserObjectPermission.objects.filter(user=user, content_object_id__in=model_ids)
+    via_group = RegisteredModelGroupObjectPermission.objects.filter(group__user=user, content_object_id__in=model_ids)
+    rows = direct.values_list("content_object_id", "permission__codename").union(
+        via_group.values_list("content_object_id", "permission__codename"), all=True
+    )
+    held: dict[int, set[str]] = {pk: set() for pk in model_ids}
+    for model_id, codename in rows:
+        held[model_id].add(codename)
+    return {pk: frozenset(codenames & ALL_PERMISSIONS) for pk, codenames in held.items()}
+
+
 class Access:
     """What one user may do on models: made once per request (request.access) and passed where it is needed.
 
@@ -164,21 +176,20 @@ class Access:
         if user.is_superuser:
             return ALL_PERMISSIONS
         granted = self._current()
-        perms = granted.get(model.pk)
-        if perms is None:
-            perms = granted[model.pk] = frozenset(set(ObjectPermissionChecker(user).get_perms(model)) & ALL_PERMISSIONS)
+        if model.pk not in granted:
+            granted.update(_grants(user, [model.pk]))
         # Visibility is read from the model given, not cached: a model edited in this request answers as it is now.
+        perms = granted[model.pk]
         return perms | {VIEW} if model.visibility == Visibility.ORGANIZATION else perms
 
     def prefetch(self, models_: Iterable[RegisteredModel]) -> None:
-        """Read the user's grants on many models in two queries, so per-model decisions on a list page cost none."""
-        user, wanted = self.user, [m for m in models_ if m.pk not in self._current()]
-        if not _is_active_user(user) or user.is_superuser or not wanted:
+        """Read the user's grants on many models in one query, so per-model decisions on a list page cost none."""
+        user = self.user
+        if not _is_active_user(user) or user.is_superuser:
             return
-        checker = ObjectPermissionChecker(user)
-        checker.prefetch_perms(cast(Any, wanted))  # guardian takes any list of objects; its annotation says QuerySet
-        for model in wanted:
-            self._granted[model.pk] = frozenset(set(checker.get_perms(model)) & ALL_PERMISSIONS)
+        wanted = sorted({m.pk for m in models_} - self._current().keys())
+        if wanted:
+            self._granted.update(_grants(user, wanted))
 
     def holds(self, model: RegisteredModel, codename: str) -> bool:
         return codename in self.permissions(model)
@@ -275,6 +286,14 @@ def _holds(user: User, codename: str, *, correlated: bool) -> models.Q:
             Exists(via_group.filter(content_object_id=OuterRef("pk")))
         )
     return models.Q(pk__in=direct.values("content_object_id")) | models.Q(pk__in=via_group.values("content_object_id"))
+
+
+def probe_grants_per_row() -> bool:
+    """Whether a query that walks an index and stops after a page should check each row's model with a correlated
+    probe of the grants (PostgreSQL: 0.6 ms for a page of versions at 10,000 models, against 25 ms for the list
+    form, which the planner first expands to every viewable model) rather than a list built once (SQLite, which
+    plans the group half of the probe badly)."""
+    return connection.vendor == "postgresql"
 
 
 def reviewable_models_filter(user: AnyUser, *, correlated: bool = False) -> models.Q:

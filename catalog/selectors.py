@@ -36,7 +36,10 @@ def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:
     """Versions of the models user may view."""
     # A correlated EXISTS lets the database walk a version index (newest first) and stop at the page size,
     # checking each version's model by primary key; an IN list or a join on the OR makes it visit every model.
-    viewable = RegisteredModel.objects.filter(permissions.viewable_models_filter(user), pk=OuterRef("model_id"))
+    walk = permissions.probe_grants_per_row()
+    viewable = RegisteredModel.objects.filter(
+        permissions.viewable_models_filter(user, correlated=walk), pk=OuterRef("model_id")
+    )
     return ModelVersion.objects.filter(Exists(viewable))
 
 

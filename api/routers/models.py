@@ -29,7 +29,7 @@ from approvals import services as workflow
 from approvals.permissions import may_set_lock_level
 from catalog import find, permissions, selectors, services
 from catalog.filters import CatalogFilter
-from catalog.models import ModelVersion, RegisteredModel
+from catalog.models import LockLevel, ModelVersion, RegisteredModel
 
 router = Router(tags=["models and versions"])
 
@@ -68,7 +68,8 @@ def _versions_page(request: HttpRequest, versions: Any, filters: VersionFilters)
         cursor=filters.cursor,
         limit=filters.limit,
     )
-    who.access.prefetch(version.model for version in rows)
+    # Only a Redact version's artifacts depend on the caller's role: read their models' grants, in one query.
+    who.access.prefetch(version.model for version in rows if version.lock_level == LockLevel.REDACT)
     return {"items": [version_out(v, access=who.access, base=base_url(request)) for v in rows], "next": following}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -136,9 +137,10 @@ class ChangeRequest(Entity):
         return self._act("cancel", comment)
 
     def _act(self, action: str, comment: str) -> ChangeRequest:
-        # No Idempotency-Key: the server does not take one here, so a broken connection is not retried (the
-        # review may have been recorded); refresh() tells.
-        self._reload(self._http.post(path("requests", self.id, action), {"comment": comment}))
+        # A new Idempotency-Key per call: a retry after a broken connection is answered with the first outcome
+        # instead of reviewing twice (or being refused as a second review).
+        key = str(uuid.uuid4())
+        self._reload(self._http.post(path("requests", self.id, action), {"comment": comment}, idempotency_key=key))
         return self
 
     def get_version(self) -> RegisteredModelVersion:
