@@ -28,6 +28,8 @@ class Verb(models.TextChoices):
     LOCK_CHANGED = "lock_changed", "changed the lock level"
     POLICY_CHANGED = "policy_changed", "changed the approval policy"
     COMMENTED = "commented", "commented"
+    ALIAS_SET = "alias_set", "set an alias"
+    ALIAS_DELETED = "alias_deleted", "removed an alias"
     TOKEN_CREATED = "token_created", "created an API token"
     TOKEN_REVOKED = "token_revoked", "revoked an API token"
 
@@ -44,7 +46,17 @@ VERB_GROUPS: list[tuple[str, list[Verb]]] = [
             Verb.STAGE_CHANGED,
         ],
     ),
-    ("Versions", [Verb.VERSION_REGISTERED, Verb.VERSION_EDITED, Verb.LOCK_CHANGED, Verb.COMMENTED]),
+    (
+        "Versions",
+        [
+            Verb.VERSION_REGISTERED,
+            Verb.VERSION_EDITED,
+            Verb.LOCK_CHANGED,
+            Verb.ALIAS_SET,
+            Verb.ALIAS_DELETED,
+            Verb.COMMENTED,
+        ],
+    ),
     (
         "Models",
         [

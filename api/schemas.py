@@ -102,6 +102,9 @@ class VersionOut(Schema):
     model: str = Field(..., description="The model's slug.")
     model_name: str
     name: str
+    number: int = Field(..., description="1, 2, 3… per model in order of registration (MLflow's version).")
+    aliases: list[str] = Field(..., description="Names of this version in its model, e.g. champion.")
+    run_id: str
     description: str
     labels: list[str]
     attributes: dict[str, AttributeValue]

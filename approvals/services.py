@@ -100,7 +100,13 @@ def _resolve(change_request: StageChangeRequest, status: Status, actor: User) ->
 
 
 def _log_request_event(
-    actor: User, verb: Verb, change_request: StageChangeRequest, version: ModelVersion, comment: str
+    actor: User,
+    verb: Verb,
+    change_request: StageChangeRequest,
+    version: ModelVersion,
+    comment: str,
+    *,
+    extra: dict[str, object] | None = None,
 ) -> None:
     """The activity entry of something done to a request: requested, approved, rejected or cancelled."""
     record_activity(
@@ -111,7 +117,7 @@ def _log_request_event(
         from_stage=change_request.from_stage,
         to_stage=change_request.to_stage,
         comment=comment,
-        extra={"change_request": change_request.pk},
+        extra={"change_request": change_request.pk} | (extra or {}),
     )
 
 
@@ -189,10 +195,18 @@ def _lock_for_review(
 
 
 @transaction.atomic
-def approve_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
-    """Record actor's approval and apply the change once enough are in. Raises PermissionDenied, WorkflowError."""
+def approve_change_request(
+    *, actor: User, change_request: StageChangeRequest, comment: str = "", archive_others: bool | None = None
+) -> StageChangeRequest:
+    """Record actor's approval and apply the change once enough are in; archive_others, when given, replaces the
+    request's choice of archiving the versions in the target stage (Databricks' approve carries it).
+    Raises PermissionDenied, WorkflowError."""
     change_request, version, comment, approvals = _lock_for_review(actor, change_request, comment)
     model = version.model
+    overrides = archive_others is not None and change_request.to_stage in ARCHIVE_OTHERS_STAGES
+    if overrides and archive_others != change_request.archive_others:
+        change_request.archive_others = bool(archive_others)
+        change_request.save(update_fields=["archive_others"])
     # The version and, when archiving, every version of the model, locked together in key order so that two
     # promotions archiving each other's versions cannot deadlock. Not only those in the target stage: a filter on
     # the stage would miss a version that a racing promotion is moving there, and both would stay.
@@ -219,7 +233,14 @@ def approve_change_request(*, actor: User, change_request: StageChangeRequest, c
         comment=comment,
         created_at=clock.now(),
     )
-    _log_request_event(actor, Verb.STAGE_CHANGE_APPROVED, change_request, version, comment)
+    _log_request_event(
+        actor,
+        Verb.STAGE_CHANGE_APPROVED,
+        change_request,
+        version,
+        comment,
+        extra={"archive_others": change_request.archive_others} if overrides else None,
+    )
     if approvals + 1 >= change_request.required_approvals:
         others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
         _apply(actor=actor, change_request=change_request, version=version, others=others)

@@ -27,6 +27,12 @@ MAX_URI = 1000
 MIN_APPROVALS, MAX_APPROVALS = 1, 5
 # How many of the versions a promotion would archive the request panel names.
 ARCHIVE_PREVIEW = 20
+MAX_RUN_ID = 100
+# Aliases name one version of a model each (MLflow's rules: letters, digits, '_' and '-'); `latest` and `v<n>` are
+# taken by MLflow's own model URIs (models:/name/latest, models:/name@v2 would be ambiguous).
+ALIAS_PATTERN = r"^[A-Za-z0-9_-]{1,255}$"
+MAX_ALIAS = 255
+RESERVED_ALIAS_PATTERN = r"^(latest|v\d+)$"
 
 
 class Stage(models.TextChoices):
@@ -204,6 +210,9 @@ class ModelVersion(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     artifact_uri = models.CharField(max_length=MAX_URI, blank=True)
     source_run_url = models.URLField(max_length=MAX_URI, blank=True)
+    run_id = models.CharField(max_length=MAX_RUN_ID, blank=True, help_text="The run that produced it, if any.")
+    # 1, 2, 3… per model in order of registration, never reused (versions are never deleted): MLflow's version.
+    number = models.PositiveIntegerField(editable=False)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.UNASSIGNED)
     lock_level = models.CharField(max_length=10, choices=LockLevel.choices, default=LockLevel.OPEN)
     created_by = models.ForeignKey(
@@ -219,6 +228,7 @@ class ModelVersion(models.Model):
         verbose_name = "model version"
         constraints = [
             models.UniqueConstraint(fields=["model", "name"], name="catalog_version_name_unique_per_model"),
+            models.UniqueConstraint(fields=["model", "number"], name="catalog_version_number_unique_per_model"),
             _choices_check("stage", Stage, "catalog_version_stage_valid"),
             _choices_check("lock_level", LockLevel, "catalog_version_lock_level_valid"),
         ]
@@ -243,6 +253,23 @@ class ModelVersion(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.lock_level != LockLevel.OPEN
+
+
+class Alias(models.Model):
+    """A name for one version of a model (`champion` → v3), unique in the model, moved by Editors."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=MAX_ALIAS)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "aliases"
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="catalog_alias_unique_per_model")]
+        indexes = [models.Index(fields=["version"], name="catalog_alias_version_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.version_id}"
 
 
 class RegisteredModelUserObjectPermission(UserObjectPermissionBase):

@@ -248,6 +248,13 @@ def may_edit_version(who: Who, version: ModelVersion) -> Verdict:
     return ALLOWED
 
 
+def may_set_alias(who: Who, model: RegisteredModel) -> Verdict:
+    """Editors and Owners may set, move and remove a model's aliases (they name versions; no version changes)."""
+    if access_of(who).holds(model, EDIT):
+        return ALLOWED
+    return refused("Only editors and owners of this model can set its aliases.")
+
+
 def may_manage_collaborators(who: Who, model: RegisteredModel) -> Verdict:
     """Only Owners may give or take away roles on a model."""
     if access_of(who).holds(model, MANAGE):

@@ -82,7 +82,7 @@ def get_version(*, who: Who, slug: str, name: str) -> ModelVersion:
         raise Http404("No such version.")
     version = (
         ModelVersion.objects.select_related("created_by")
-        .prefetch_related("labels")
+        .prefetch_related("labels", "aliases")
         .filter(model=model, name=name)
         .first()
     )
@@ -152,8 +152,9 @@ def collaborators(*, model: RegisteredModel) -> list[Collaborator]:
 
 
 def with_version_details(queryset: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
-    """Versions with their model, registrar, labels and pending request's id (pending_request_id), in two queries."""
+    """Versions with their model, registrar, labels, aliases and pending request's id (pending_request_id), in three
+    queries."""
     pending = StageChangeRequest.objects.filter(version=OuterRef("pk"), status=Status.PENDING).values("pk")[:1]
-    return with_labels(queryset.select_related("model", "model__owner", "created_by")).annotate(
-        pending_request_id=Subquery(pending)
-    )
+    return with_labels(
+        queryset.select_related("model", "model__owner", "created_by").prefetch_related("aliases")
+    ).annotate(pending_request_id=Subquery(pending))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Model, OuterRef, Subquery
+from django.db.models import Count, F, Max, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
@@ -16,11 +17,15 @@ from activity.models import Verb
 from activity.services import record_activity
 from catalog import permissions
 from catalog.models import (
+    ALIAS_PATTERN,
+    MAX_ALIAS,
     MAX_ATTRIBUTE_KEY,
     MAX_ATTRIBUTE_VALUE,
     MAX_ATTRIBUTES,
     MAX_LABELS,
+    RESERVED_ALIAS_PATTERN,
     STAGE_ORDER,
+    Alias,
     DataType,
     Label,
     ModelVersion,
@@ -167,18 +172,24 @@ def register_version(
     attributes: Mapping[str, AttributeValue] | None = None,
     artifact_uri: str = "",
     source_run_url: str = "",
+    run_id: str = "",
 ) -> ModelVersion:
-    """Register a new version of model, in stage Unassigned. Raises PermissionDenied, CatalogError."""
+    """Register a new version of model, in stage Unassigned; without a name it is named by its number (as MLflow
+    numbers versions). Raises PermissionDenied, CatalogError."""
     permissions.may_register_version(actor, model).enforce(CatalogError)
-    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)  # serialize version names per model
-    name = name.strip()
+    # The model's row lock serializes version names and numbers per model.
+    model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+    number = (ModelVersion.objects.filter(model=model).aggregate(last=Max("number"))["last"] or 0) + 1
+    name = name.strip() or str(number)
     version = ModelVersion(
         model=model,
         name=name,
+        number=number,
         description=description.strip(),
         attributes=_attributes(attributes),
         artifact_uri=artifact_uri.strip(),
         source_run_url=source_run_url.strip(),
+        run_id=run_id.strip(),
         created_by=actor,
     )
     _validated(version)
@@ -375,3 +386,109 @@ def remove_collaborator(*, actor: User, model: RegisteredModel, user: Any = None
     if not deleted:
         raise CatalogError(f"The {principal} is not a collaborator on this model.")
     record_activity(actor=actor, verb=Verb.COLLABORATOR_REMOVED, model=model, extra={"principal": principal})
+
+
+# Attributes one at a time (MLflow's tags) and aliases -----------------------------------------------------------
+
+
+@transaction.atomic
+def set_attribute(
+    *, actor: User, target: RegisteredModel | ModelVersion, key: str, value: AttributeValue
+) -> RegisteredModel | ModelVersion:
+    """Set one attribute of a model or a version, keeping the others (Editors; a locked version refuses).
+    Raises PermissionDenied, CatalogError."""
+    return _change_attributes(actor=actor, target=target, set_to={key: value})
+
+
+@transaction.atomic
+def delete_attribute(
+    *, actor: User, target: RegisteredModel | ModelVersion, key: str
+) -> RegisteredModel | ModelVersion:
+    """Remove one attribute of a model or a version; removing one it does not have changes nothing.
+    Raises PermissionDenied, CatalogError."""
+    return _change_attributes(actor=actor, target=target, remove=key)
+
+
+def _change_attributes(
+    *,
+    actor: User,
+    target: RegisteredModel | ModelVersion,
+    set_to: Mapping[str, AttributeValue] | None = None,
+    remove: str | None = None,
+) -> RegisteredModel | ModelVersion:
+    # Read, change and write under the row's lock, so two clients setting different keys keep both.
+    access = permissions.Access(actor)
+    if isinstance(target, ModelVersion):
+        permissions.may_edit_version(access, target).check_role()
+        locked: RegisteredModel | ModelVersion = (
+            ModelVersion.objects.select_for_update().select_related("model").get(pk=target.pk)
+        )
+        permissions.may_edit_version(access, locked).enforce(CatalogError)  # type: ignore[arg-type]
+    else:
+        permissions.may_edit_model(access, target).enforce(CatalogError)
+        locked = RegisteredModel.objects.select_for_update().get(pk=target.pk)
+    attributes = dict(locked.attributes)
+    if remove is not None:
+        if remove not in attributes:
+            return locked
+        del attributes[remove]
+    attributes = _attributes(attributes | dict(set_to or {}))
+    if attributes == locked.attributes:
+        return locked
+    now = clock.now()
+    locked.attributes, locked.updated_at = attributes, now
+    locked.save(update_fields=["attributes", "updated_at"])
+    changes: dict[str, Any] = {"fields": ["attributes"]}
+    changes |= {"removed": remove} if remove is not None else {"set": sorted(set_to or {})}
+    if isinstance(locked, ModelVersion):
+        RegisteredModel.objects.filter(pk=locked.model_id).update(updated_at=now)
+        record_activity(actor=actor, verb=Verb.VERSION_EDITED, model=locked.model, version=locked, extra=changes)
+    else:
+        record_activity(actor=actor, verb=Verb.MODEL_EDITED, model=locked, extra=changes)
+    return locked
+
+
+def _checked_alias(name: str) -> str:
+    name = name.strip()
+    if not re.match(ALIAS_PATTERN, name):
+        raise CatalogError(
+            f"An alias is 1–{MAX_ALIAS} letters, digits, '_' or '-', e.g. champion; “{name[:40]}” is not one."
+        )
+    if re.match(RESERVED_ALIAS_PATTERN, name, re.IGNORECASE):
+        raise CatalogError(f"“{name}” is reserved (latest, and v followed by digits); choose another alias.")
+    return name
+
+
+@transaction.atomic
+def set_alias(*, actor: User, version: ModelVersion, alias: str) -> Alias:
+    """Point alias at version, moving it from another version of the model if it named one (Editors).
+    Raises PermissionDenied, CatalogError."""
+    model = version.model
+    permissions.may_set_alias(actor, model).enforce(CatalogError)
+    name = _checked_alias(alias)
+    RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()  # one alias change per model at a time
+    current = Alias.objects.select_related("version").filter(model=model, name=name).first()
+    if current is not None and current.version_id == version.pk:
+        return current
+    moved_from = current.version.name if current is not None else ""
+    if current is None:
+        current = Alias.objects.create(model=model, name=name, version=version)
+    else:
+        current.version = version
+        current.save(update_fields=["version"])
+    extra = {"alias": name} | ({"moved_from": moved_from} if moved_from else {})
+    record_activity(actor=actor, verb=Verb.ALIAS_SET, model=model, version=version, extra=extra)
+    return current
+
+
+@transaction.atomic
+def delete_alias(*, actor: User, model: RegisteredModel, alias: str) -> None:
+    """Remove an alias from the model; removing one it does not have changes nothing (as MLflow).
+    Raises PermissionDenied, CatalogError."""
+    permissions.may_set_alias(actor, model).enforce(CatalogError)
+    current = Alias.objects.select_for_update().select_related("version").filter(model=model, name=alias).first()
+    if current is None:
+        return
+    version = current.version
+    current.delete()
+    record_activity(actor=actor, verb=Verb.ALIAS_DELETED, model=model, version=version, extra={"alias": alias})

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "approvals",
     "activity",
     "api",
+    "mlflow_compat",
     "bench",
 ]
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from pytest_django.live_server_helper import LiveServer
 
+from api.services import create_api_token
 from catalog.models import RegisteredModel
 from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import ModelFactory, UserFactory, VersionFactory
+from tests.helpers import Proxy
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
@@ -126,3 +130,38 @@ def editor2(model: RegisteredModel, owner: Any) -> Any:
 @pytest.fixture
 def reviewer2(model: RegisteredModel, owner: Any) -> Any:
     return _with_role(model, owner, "reviewer2", Role.REVIEWER)
+
+
+# The live server, for clients that speak HTTP to it (our client, MLflow's, Databricks').
+
+
+@pytest.fixture(scope="session")
+def _gate(live_server: LiveServer) -> Iterator[str]:
+    """The live server's address; on SQLite, that of a proxy that sends it one request at a time.
+
+    On SQLite the tests' in-memory database is one connection that the live server's threads share, and two
+    requests at once (a pipeline's wait() polling while a reviewer approves) fail with "database table is locked".
+    On PostgreSQL each request has its own connection and the requests really run at the same time.
+    """
+    if connection.vendor != "sqlite":
+        yield str(live_server.url)
+        return
+    gate = Proxy(str(live_server.url), one_at_a_time=True)
+    yield gate.url
+    gate.close()
+
+
+@pytest.fixture
+def server(_gate: str, transactional_db: None) -> str:
+    """The live server's address (see _gate); its database is emptied after each test."""
+    return _gate
+
+
+@pytest.fixture
+def token_for() -> Callable[[Any], str]:
+    """A new API token for user."""
+
+    def make(user: Any, name: str = "client tests", **options: Any) -> str:
+        return create_api_token(actor=user, name=name, **options)[1]
+
+    return make

@@ -3,6 +3,8 @@ the URLs the tests open, reading HTML as a reader sees it, and driving the brows
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import re
 import threading
@@ -11,9 +13,11 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import lru_cache
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -738,3 +742,83 @@ class ApiClient:
 
     def delete(self, path: str) -> Any:
         return self.call("delete", path)
+
+
+# --- A live server behind a proxy ----------------------------------------------------------------------------------
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
+
+
+class Proxy:
+    """An HTTP proxy on 127.0.0.1 in front of the live server that records each request it forwards.
+
+    The first `lose` requests reach the server, which carries them out, but their answers are lost: the proxy
+    closes the connection instead (or, with `answer_with`, answers that status itself), as a network or a load
+    balancer can.
+    """
+
+    def __init__(
+        self, upstream: str, *, lose: int = 0, answer_with: int | None = None, one_at_a_time: bool = False
+    ) -> None:
+        self.seen: list[tuple[str, str, str | None]] = []  # method, path and query, Idempotency-Key
+        self.lose = lose
+        self.answer_with = answer_with
+        self._lock = threading.Lock()
+        self._turn: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if one_at_a_time else contextlib.nullcontext()
+        )
+        target = urlsplit(upstream)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                proxy._forward(self, target.hostname or "127.0.0.1", target.port or 80)
+
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def requests(self, method: str) -> list[tuple[str, str, str | None]]:
+        return [seen for seen in self.seen if seen[0] == method]
+
+    def _forward(self, handler: BaseHTTPRequestHandler, host: str, port: int) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else None
+        with self._lock:
+            self.seen.append((handler.command, handler.path, handler.headers.get("Idempotency-Key")))
+            lost = self.lose > 0
+            self.lose -= int(lost)
+        headers = {name: value for name, value in handler.headers.items() if name.lower() not in {"host", "connection"}}
+        with self._turn:
+            upstream = http.client.HTTPConnection(host, port, timeout=30)
+            upstream.request(handler.command, handler.path, body=body, headers=headers)
+            answer = upstream.getresponse()
+            data = answer.read()
+            upstream.close()
+        if lost and self.answer_with is None:
+            handler.close_connection = True  # the server did the work; its answer never arrives
+            return
+        status, content = (self.answer_with, b"<h1>Bad gateway</h1>") if lost else (answer.status, data)
+        handler.send_response(status)  # type: ignore[arg-type]
+        for name, value in answer.getheaders() if not lost else [("Content-Type", "text/html")]:
+            if name.lower() not in HOP_BY_HOP:
+                handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -151,6 +151,7 @@ def seed_versions(*, owner: User, models: list[RegisteredModel], per_model: int,
                 ModelVersion(
                     model_id=m.pk,
                     name=f"v{n + 1}",
+                    number=n + 1,
                     description=f"Version {n + 1}.",
                     attributes={"framework": "xgboost", "auc": f"0.{700 + (m.pk * 7 + n) % 290}"},
                     artifact_uri=f"s3://scale/{m.pk}/v{n + 1}/model.bin",

@@ -30,11 +30,13 @@ from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import Role
 from catalog.services import (
     add_collaborator,
+    delete_alias,
     edit_model,
     edit_version,
     register_model,
     register_version,
     remove_collaborator,
+    set_alias,
 )
 from tests.factories import UserFactory
 from tests.helpers import database_state, entries_since, entry_mark, set_stage, stage_of, version_in
@@ -264,6 +266,27 @@ def _commented(w: World) -> Event:
     )
 
 
+def _alias_set(w: World) -> Event:
+    return Event(
+        act=lambda: set_alias(actor=w.editor, version=w.version, alias="champion"),
+        actor="editor",
+        model="Churn Predictor",
+        version="v1.0.0",
+        extra=lambda _: {"alias": "champion"},
+    )
+
+
+def _alias_deleted(w: World) -> Event:
+    set_alias(actor=w.owner, version=w.version, alias="champion")
+    return Event(
+        act=lambda: delete_alias(actor=w.editor, model=w.model, alias="champion"),
+        actor="editor",
+        model="Churn Predictor",
+        version="v1.0.0",
+        extra=lambda _: {"alias": "champion"},
+    )
+
+
 def _token_created(w: World) -> Event:
     return Event(
         act=lambda: create_api_token(actor=w.editor, name="release pipeline", expires_in_days=30),
@@ -304,6 +327,8 @@ CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.LOCK_CHANGED: _lock_changed,
     Verb.POLICY_CHANGED: _policy_changed,
     Verb.COMMENTED: _commented,
+    Verb.ALIAS_SET: _alias_set,
+    Verb.ALIAS_DELETED: _alias_deleted,
     Verb.TOKEN_CREATED: _token_created,
     Verb.TOKEN_REVOKED: _token_revoked,
 }

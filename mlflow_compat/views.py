@@ -1,0 +1,328 @@
+"""The MLflow registry REST API (/api/2.0/mlflow/registered-models/…, model-versions/…) over our services.
+
+Each endpoint finds what it acts on as the caller may see it, asks the same decision as the pages and calls the
+same service, so permissions, locks and the activity log hold as they do in the browser. Stage changes are the
+exception MLflow's client knows nothing of: transition-stage never bypasses approval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest
+
+from catalog import permissions, selectors, services
+from catalog.models import Alias, ModelVersion, RegisteredModel
+from catalog.permissions import Access
+from mlflow_compat import search
+from mlflow_compat.http import Params, endpoint, required, text
+from mlflow_compat.translate import MlflowError, model_version_json, registered_model_json, stage_from_mlflow
+
+# What MLflow's server allows (mlflow/store/model_registry/__init__.py).
+MODELS_PAGE, MODELS_MOST = 100, 1_000
+VERSIONS_PAGE, VERSIONS_MOST = 10_000, 200_000
+
+
+def get_model(access: Access, name: str) -> RegisteredModel:
+    """The model named name (MLflow names are exact), if the caller may see it; else RESOURCE_DOES_NOT_EXIST."""
+    model = RegisteredModel.objects.select_related("owner").filter(name=name).first()
+    if model is None or not permissions.can_view_model(access, model):
+        raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Registered Model with name={name} not found")
+    return model
+
+
+def get_version(access: Access, name: str, version: Any) -> ModelVersion:
+    """Version number `version` of the model named name; else RESOURCE_DOES_NOT_EXIST."""
+    model = get_model(access, name)
+    try:
+        number = int(str(version))
+    except ValueError as error:
+        raise MlflowError("INVALID_PARAMETER_VALUE", f"Version must be an integer, got '{version}'.") from error
+    found = ModelVersion.objects.select_related("created_by").filter(model=model, number=number).first()
+    if found is None:
+        raise MlflowError("RESOURCE_DOES_NOT_EXIST", f"Model Version (name={name}, version={version}) not found")
+    found.model = model
+    return found
+
+
+def _edit_verdict(access: Access, version: ModelVersion) -> None:
+    """A version the caller may not edit, or a locked one: PERMISSION_DENIED with the page's sentence."""
+    verdict = permissions.may_edit_version(access, version)
+    if not verdict:
+        raise MlflowError("PERMISSION_DENIED", verdict.reason)
+
+
+def _version_json(access: Access, version: ModelVersion) -> dict[str, Any]:
+    aliases = Alias.objects.filter(version=version).values_list("name", flat=True)
+    return model_version_json(version, access=access, aliases=aliases)
+
+
+def _models_json(access: Access, models: list[RegisteredModel]) -> list[dict[str, Any]]:
+    """Models with their latest version per stage and their aliases, in three queries for the whole list."""
+    ids = [m.pk for m in models]
+    highest = ModelVersion.objects.filter(model_id__in=ids).values("model_id", "stage").annotate(top=Max("number"))
+    wanted = {(row["model_id"], row["top"]) for row in highest}
+    latest: dict[int, list[ModelVersion]] = {}
+    model_ids = {model_id for model_id, _ in wanted}
+    numbers = {number for _, number in wanted}
+    for version in ModelVersion.objects.select_related("created_by").filter(model_id__in=model_ids, number__in=numbers):
+        if (version.model_id, version.number) in wanted:
+            latest.setdefault(version.model_id, []).append(version)
+    aliases: dict[int, list[Alias]] = {}
+    for alias in Alias.objects.select_related("version").filter(model_id__in=ids):
+        aliases.setdefault(alias.model_id, []).append(alias)
+    by_pk = {m.pk: m for m in models}
+    for versions in latest.values():
+        for version in versions:
+            version.model = by_pk[version.model_id]
+    redacted = [m for m in models if any(v.lock_level == "redact" for v in latest.get(m.pk, ()))]
+    access.prefetch(redacted)
+    return [
+        registered_model_json(m, access=access, latest=latest.get(m.pk, ()), aliases=aliases.get(m.pk, ()))
+        for m in models
+    ]
+
+
+def _page(queryset: QuerySet[Any], params: Params, *, default: int, most: int) -> tuple[list[Any], str | None]:
+    size = search.bounded(params.get("max_results"), default=default, most=most)
+    offset = search.offset_of(text(params, "page_token") or None)
+    rows = list(queryset[offset : offset + size + 1])
+    following = search.page_token(offset + size) if len(rows) > size else None
+    return rows[:size], following
+
+
+# Registered models -------------------------------------------------------------------------------------------------
+
+
+@endpoint("POST")
+def create_registered_model(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    (name,) = required(params, "name")
+    if RegisteredModel.objects.filter(name__iexact=str(name).strip()).exists():
+        raise MlflowError("RESOURCE_ALREADY_EXISTS", f"Registered Model (name={name}) already exists.")
+    tags = {tag["key"]: str(tag.get("value", "")) for tag in params.get("tags") or []}
+    model = services.register_model(
+        actor=user, name=str(name), description=text(params, "description"), attributes=tags
+    )
+    return {"registered_model": _models_json(access, [model])[0]}
+
+
+@endpoint("GET")
+def get_registered_model(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    (name,) = required(params, "name")
+    return {"registered_model": _models_json(access, [get_model(access, str(name))])[0]}
+
+
+@endpoint("POST")
+def rename_registered_model(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, _ = required(params, "name", "new_name")
+    get_model(access, str(name))
+    raise MlflowError(
+        "PERMISSION_DENIED",
+        "Model Catalog keeps a model's name for good: its pages, links and activity log refer to it. "
+        "Register a model under the new name instead.",
+    )
+
+
+@endpoint("PATCH")
+def update_registered_model(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    (name,) = required(params, "name")
+    model = get_model(access, str(name))
+    model = services.edit_model(
+        actor=user,
+        model=model,
+        description=text(params, "description"),
+        labels=[label.name for label in model.labels.all()],
+        task_type=model.task_type,
+        data_type=model.data_type,
+    )
+    return {"registered_model": _models_json(access, [model])[0]}
+
+
+@endpoint("DELETE")
+def delete_registered_model(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    (name,) = required(params, "name")
+    get_model(access, str(name))
+    raise MlflowError(
+        "PERMISSION_DENIED",
+        "Model Catalog never deletes a model: its activity log is kept for audit. Archive its versions instead.",
+    )
+
+
+@endpoint("GET")
+def search_registered_models(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    models = search.apply_filter(
+        selectors.visible_models(user=user).select_related("owner"), text(params, "filter"), fields=search.MODEL_FIELDS
+    )
+    order = search.order_fields(_list(params.get("order_by")), keys=search.MODEL_ORDER, default=["name", "pk"])
+    rows, following = _page(models.order_by(*order), params, default=MODELS_PAGE, most=MODELS_MOST)
+    answer: dict[str, Any] = {"registered_models": _models_json(access, rows)}
+    return answer | ({"next_page_token": following} if following else {})
+
+
+@endpoint("POST", "GET")
+def get_latest_versions(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    (name,) = required(params, "name")
+    model = get_model(access, str(name))
+    latest = _models_json(access, [model])[0]["latest_versions"]
+    stages = {stage_from_mlflow(s) for s in _list(params.get("stages"))}
+    if stages:
+        latest = [v for v in latest if stage_from_mlflow(v["current_stage"]) in stages]
+    return {"model_versions": latest}
+
+
+@endpoint("POST")
+def set_registered_model_tag(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, key = required(params, "name", "key")
+    model = get_model(access, str(name))
+    services.set_attribute(actor=user, target=model, key=str(key), value=text(params, "value"))
+    return {}
+
+
+@endpoint("DELETE")
+def delete_registered_model_tag(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, key = required(params, "name", "key")
+    services.delete_attribute(actor=user, target=get_model(access, str(name)), key=str(key))
+    return {}
+
+
+@endpoint("POST", "DELETE", "GET")
+def alias(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, alias_name = required(params, "name", "alias")
+    model = get_model(access, str(name))
+    if request.method == "POST":
+        (number,) = required(params, "version")
+        services.set_alias(actor=user, version=get_version(access, str(name), number), alias=str(alias_name))
+        return {}
+    if request.method == "DELETE":
+        services.delete_alias(actor=user, model=model, alias=str(alias_name))
+        return {}
+    found = Alias.objects.select_related("version__created_by").filter(model=model, name=alias_name).first()
+    if found is None:
+        raise MlflowError("INVALID_PARAMETER_VALUE", f"Registered model alias {alias_name} not found.")
+    found.version.model = model
+    return {"model_version": _version_json(access, found.version)}
+
+
+# Model versions ----------------------------------------------------------------------------------------------------
+
+
+@endpoint("POST")
+def create_model_version(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, source = required(params, "name", "source")
+    model = get_model(access, str(name))
+    tags = {tag["key"]: str(tag.get("value", "")) for tag in params.get("tags") or []}
+    version = services.register_version(
+        actor=user,
+        model=model,
+        name="",  # named by its number, as MLflow numbers versions
+        description=text(params, "description"),
+        attributes=tags,
+        artifact_uri=str(source),
+        source_run_url=text(params, "run_link"),
+        run_id=text(params, "run_id"),
+    )
+    return {"model_version": _version_json(access, version)}
+
+
+@endpoint("GET")
+def get_model_version(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number = required(params, "name", "version")
+    return {"model_version": _version_json(access, get_version(access, str(name), number))}
+
+
+@endpoint("PATCH")
+def update_model_version(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number = required(params, "name", "version")
+    version = get_version(access, str(name), number)
+    _edit_verdict(access, version)
+    version = services.edit_version(
+        actor=user,
+        version=version,
+        description=text(params, "description"),
+        labels=[label.name for label in version.labels.all()],
+        attributes=version.attributes,
+        artifact_uri=version.artifact_uri,
+        source_run_url=version.source_run_url,
+    )
+    return {"model_version": _version_json(access, version)}
+
+
+@endpoint("DELETE")
+def delete_model_version(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number = required(params, "name", "version")
+    get_version(access, str(name), number)
+    raise MlflowError(
+        "PERMISSION_DENIED",
+        "Model Catalog never deletes a version: its history stays in the activity log. Request a move to "
+        "Archived instead (POST /api/2.0/mlflow/transition-requests/create with stage=Archived).",
+    )
+
+
+@endpoint("POST")
+def transition_stage(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number, stage = required(params, "name", "version", "stage")
+    version = get_version(access, str(name), number)
+    stage_from_mlflow(str(stage))
+    page = request.build_absolute_uri(version.get_absolute_url())
+    raise MlflowError(
+        "PERMISSION_DENIED",
+        "Stage changes in Model Catalog need approval, so transition-stage never changes a stage. Request the "
+        f"change instead: POST /api/2.0/mlflow/transition-requests/create with name, version and stage; or with "
+        f"the modelcatalog client, model_ver.change_stage(...); or on the version page: {page}",
+    )
+
+
+@endpoint("GET")
+def search_model_versions(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    versions = search.apply_filter(
+        selectors.visible_versions(user=user).select_related("model__owner", "created_by"),
+        text(params, "filter"),
+        fields=search.VERSION_FIELDS,
+    )
+    default = ["-updated_at", "model__name", "-number"]
+    order = search.order_fields(_list(params.get("order_by")), keys=search.VERSION_ORDER, default=default)
+    rows, following = _page(versions.order_by(*order, "pk"), params, default=VERSIONS_PAGE, most=VERSIONS_MOST)
+    aliases: dict[int, list[str]] = {}
+    for version_id, alias_name in Alias.objects.filter(version__in=[v.pk for v in rows]).values_list(
+        "version_id", "name"
+    ):
+        aliases.setdefault(version_id, []).append(alias_name)
+    access.prefetch(v.model for v in rows if v.lock_level == "redact")
+    found = [model_version_json(v, access=access, aliases=aliases.get(v.pk, ())) for v in rows]
+    return {"model_versions": found} | ({"next_page_token": following} if following else {})
+
+
+@endpoint("GET")
+def get_download_uri(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number = required(params, "name", "version")
+    version = get_version(access, str(name), number)
+    verdict = permissions.may_see_artifacts(access, version)
+    if not verdict:
+        raise MlflowError("PERMISSION_DENIED", f"Version {number} of {name}: {verdict.reason}.")
+    return {"artifact_uri": version.artifact_uri}
+
+
+@endpoint("POST")
+def set_model_version_tag(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number, key = required(params, "name", "version", "key")
+    version = get_version(access, str(name), number)
+    _edit_verdict(access, version)
+    services.set_attribute(actor=user, target=version, key=str(key), value=text(params, "value"))
+    return {}
+
+
+@endpoint("DELETE")
+def delete_model_version_tag(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    name, number, key = required(params, "name", "version", "key")
+    version = get_version(access, str(name), number)
+    _edit_verdict(access, version)
+    services.delete_attribute(actor=user, target=version, key=str(key))
+    return {}
+
+
+def _list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
