@@ -451,6 +451,12 @@ class _Attribute(Func):
         )
 
 
+def attribute_text(key: str) -> Func:
+    """An expression for one attribute of the row as text (NULL when missing), the same on SQLite and PostgreSQL:
+    for other query languages over attributes (MLflow's tags)."""
+    return _Attribute(key, number=False)
+
+
 _COMPARE: Mapping[str, type[Lookup[Any]]] = MappingProxyType(
     {"==": Exact, "<": LessThan, "<=": LessThanOrEqual, ">": GreaterThan, ">=": GreaterThanOrEqual}
 )

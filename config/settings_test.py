@@ -19,3 +19,6 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Live-server tests: each request closes its database connection, so that a client keeping its HTTP connection
+# alive (MLflow's does, for the whole process) leaves no session behind that would stop the test database's drop.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
 
+from catalog.find import attribute_text
 from mlflow_compat.translate import MlflowError
 
 COMPARATORS = ("!=", "<=", ">=", "=", "<", ">", "NOT IN", "ILIKE", "LIKE", "IN")
@@ -158,7 +158,7 @@ def apply_filter(queryset: QuerySet[Any], text: str, *, fields: dict[str, str]) 
             if clause.comparator not in TAG_COMPARATORS or not isinstance(clause.value, str):
                 raise _invalid(f"Invalid comparison for tag '{clause.key}': use =, !=, LIKE or ILIKE with a string.")
             alias = f"mlflow_tag_{n}"
-            queryset = queryset.annotate(**{alias: KeyTextTransform(clause.key, "attributes")})
+            queryset = queryset.annotate(**{alias: attribute_text(clause.key)})
             queryset = queryset.filter(_condition(alias, clause.comparator, clause.value, missing_matches_ne=True))
             continue
         key = clause.key.lower()

@@ -158,7 +158,7 @@ def server(_gate: str, transactional_db: None) -> str:
 
 
 @pytest.fixture
-def token_for() -> Callable[[Any], str]:
+def token_for() -> Callable[..., str]:
     """A new API token for user."""
 
     def make(user: Any, name: str = "client tests", **options: Any) -> str:

@@ -12,7 +12,7 @@ Connect = Callable[..., MlflowClient]
 
 
 @pytest.fixture
-def mlflow_as(server: str, token_for: Callable[[Any], str], monkeypatch: pytest.MonkeyPatch) -> Connect:
+def mlflow_as(server: str, token_for: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> Connect:
     """An MlflowClient acting as user, configured the way a user does it: MLFLOW_TRACKING_TOKEN (or, with basic,
     MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD) in the environment; None for no credentials.
 
