@@ -166,7 +166,7 @@ def register_version(
     *,
     actor: User,
     model: RegisteredModel,
-    name: str,
+    name: str | None,
     description: str = "",
     labels: Iterable[str] = (),
     attributes: Mapping[str, AttributeValue] | None = None,
@@ -174,13 +174,13 @@ def register_version(
     source_run_url: str = "",
     run_id: str = "",
 ) -> ModelVersion:
-    """Register a new version of model, in stage Unassigned; without a name it is named by its number (as MLflow
+    """Register a new version of model, in stage Unassigned; with name None it is named by its number (as MLflow
     numbers versions). Raises PermissionDenied, CatalogError."""
     permissions.may_register_version(actor, model).enforce(CatalogError)
     # The model's row lock serializes version names and numbers per model.
     model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
     number = (ModelVersion.objects.filter(model=model).aggregate(last=Max("number"))["last"] or 0) + 1
-    name = name.strip() or str(number)
+    name = str(number) if name is None else name.strip()
     version = ModelVersion(
         model=model,
         name=name,

@@ -216,7 +216,7 @@ def create_model_version(request: HttpRequest, user: User, access: Access, param
     version = services.register_version(
         actor=user,
         model=model,
-        name="",  # named by its number, as MLflow numbers versions
+        name=None,  # named by its number, as MLflow numbers versions
         description=text(params, "description"),
         attributes=tags,
         artifact_uri=str(source),

@@ -72,7 +72,7 @@ def test_a_pending_request_may_sit_beside_resolved_ones(version: ModelVersion, e
 
 
 def test_pending_requests_of_different_versions_coexist(version: ModelVersion, editor: Any, owner: Any) -> None:
-    other = ModelVersion.objects.create(model=version.model, name="v2.0.0", created_by=owner)
+    other = ModelVersion.objects.create(model=version.model, name="v2.0.0", number=2, created_by=owner)
 
     raw_request(version, editor)
     raw_request(other, editor)

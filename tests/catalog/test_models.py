@@ -30,6 +30,7 @@ def _raw_model(owner: Any, **fields: Any) -> RegisteredModel:
 
 def _raw_version(model: RegisteredModel, **fields: Any) -> ModelVersion:
     fields.setdefault("name", "v1")
+    fields.setdefault("number", model.versions.count() + 1)
     return ModelVersion.objects.create(model=model, created_by=model.owner, **fields)
 
 

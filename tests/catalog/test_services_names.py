@@ -27,7 +27,7 @@ def entries(verb: Verb) -> list[dict[str, Any]]:
 
 def test_versions_are_numbered_in_order_and_named_by_number_when_unnamed(model: RegisteredModel, owner: Any) -> None:
     first = register_version(actor=owner, model=model, name="v1.0.0")
-    second = register_version(actor=owner, model=model, name="")
+    second = register_version(actor=owner, model=model, name=None)
     third = register_version(actor=owner, model=model, name="release-3", run_id="run-42")
 
     assert [(v.name, v.number) for v in (first, second, third)] == [("v1.0.0", 1), ("2", 2), ("release-3", 3)]

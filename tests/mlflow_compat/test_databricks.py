@@ -35,7 +35,7 @@ def workspace_as(server: str, token_for: Callable[..., str], monkeypatch: pytest
 
 @pytest.fixture
 def mlflow_version(model: RegisteredModel, owner: Any) -> ModelVersion:
-    return register_version(actor=owner, model=model, name="", artifact_uri="s3://m/1")
+    return register_version(actor=owner, model=model, name=None, artifact_uri="s3://m/1")
 
 
 def test_a_transition_request_approved_through_the_sdk(
