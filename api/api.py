@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from api.auth import CatalogAuth
-from api.errors import install_error_handlers
+from api.errors import CheckedParser, install_error_handlers
 from api.routers import activity, collaborators, models, requests
 
 DESCRIPTION = """
@@ -25,6 +25,7 @@ api = NinjaAPI(
     auth=CatalogAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=CheckedParser(),
 )
 install_error_handlers(api)
 for module in (models, requests, activity, collaborators):

@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from activity.services import ActivityError
 from approvals.services import WorkflowError
 from catalog.find import FindError
 from catalog.services import CatalogError
+from core.text import first_unstorable
 
 
 class ApiError(Exception):
@@ -28,6 +30,18 @@ class Unauthenticated(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(401, "unauthenticated", message)
+
+
+class CheckedParser(Parser):
+    """JSON bodies and queries as ninja reads them, refusing text no database column can hold (a 400, not a 500)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        found = first_unstorable(data)
+        if found:
+            field, reason = found
+            raise ApiError(400, "invalid", f"{field}: {reason}" if field else reason, field=field or None)
+        return data
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -90,5 +104,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+        if isinstance(error.__cause__, ApiError):  # ninja wraps whatever the body parser raises
+            return api_error(request, error.__cause__)
         code = {403: "permission_denied", 404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "invalid")
         return respond(request, error.status_code, code, str(error))

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "catalog.middleware.access_middleware",
+    "core.middleware.unstorable_text_middleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -43,3 +44,22 @@ def next_url(request: HttpRequest, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return default
+
+
+# Answers to a request the middleware refuses before any view runs, by path prefix: an API answers in its own
+# error shape (each API registers its renderer in its AppConfig.ready); anything else gets the 400 page.
+ErrorRenderer = Callable[[HttpRequest, int, str], HttpResponse]
+ERROR_RENDERERS: dict[str, ErrorRenderer] = {}
+
+
+def register_error_renderer(prefix: str, renderer: ErrorRenderer) -> None:
+    """Answer refusals of requests under prefix (a path such as "/api/v1/") with renderer."""
+    ERROR_RENDERERS[prefix] = renderer
+
+
+def refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A 4xx answer in the shape of the API the path belongs to, or the site's own error page."""
+    for prefix, renderer in sorted(ERROR_RENDERERS.items(), key=lambda item: -len(item[0])):
+        if request.path.startswith(prefix):
+            return renderer(request, status, message)
+    return render(request, f"{status}.html", {"message": message}, status=status)

@@ -21,6 +21,7 @@ from api.services import TokenRejected, authenticate_token
 from approvals.services import WorkflowError
 from catalog.permissions import Access
 from catalog.services import CatalogError
+from core.text import first_unstorable
 from mlflow_compat.translate import MlflowError
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ def _params(request: HttpRequest) -> Params:
         raise MlflowError("BAD_REQUEST", "The request body is not valid JSON.") from error
     if not isinstance(body, dict):
         raise MlflowError("BAD_REQUEST", "The request body must be a JSON object.")
+    found = first_unstorable(body)
+    if found:
+        field, reason = found
+        raise MlflowError("INVALID_PARAMETER_VALUE", f"{field}: {reason}" if field else reason)
     return body
 
 
