@@ -11,6 +11,7 @@ from ninja.utils import check_csrf
 from api.errors import ApiError, Unauthenticated
 from api.services import TokenRejected, authenticate_token
 from catalog.permissions import Access
+from core import lockout
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,9 +34,12 @@ class CatalogAuth(HttpBearer):
         raise Unauthenticated("No API token was sent: use “Authorization: Bearer <token>”, or sign in.")
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        if lockout.token_locked_out(request):
+            raise ApiError(429, "locked_out", lockout.locked_out_message(request))
         try:
             user = authenticate_token(token)
         except TokenRejected as rejected:
+            lockout.token_failed(request)
             raise Unauthenticated(str(rejected)) from rejected
         # The rest of the request (its Access, the services) acts as the token's user.
         request.user = user

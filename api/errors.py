@@ -14,6 +14,7 @@ from activity.services import ActivityError
 from approvals.services import WorkflowError
 from catalog.find import FindError
 from catalog.services import CatalogError
+from core import lockout
 from core.text import first_unstorable
 
 
@@ -61,6 +62,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response = api.create_response(request, error_body(code, message, field), status=status)
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="Model Catalog"'
+        if status == 429:
+            response["Retry-After"] = str(lockout.cool_off_seconds(request))
         return response
 
     @api.exception_handler(ApiError)

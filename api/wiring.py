@@ -12,8 +12,8 @@ from ninja import Status
 from api.schemas import ErrorOut
 from catalog.permissions import Access
 
-# The refusals every operation may answer with, documented in the OpenAPI schema.
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+# The refusals every operation may answer with, documented in the OpenAPI schema (429: a locked-out address).
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
 
 
 @dataclass(frozen=True)

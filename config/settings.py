@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "api",
     "mlflow_compat",
     "bench",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "catalog.middleware.access_middleware",
     "core.middleware.unstorable_text_middleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,6 +113,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -156,7 +160,17 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 30)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# The HSTS preload list refuses a max-age under one year, so `preload` is sent only from one year on (on by default
+# there); asking for it with a shorter max-age is a configuration error rather than a header browsers would refuse.
+HSTS_PRELOAD_MIN_SECONDS = 60 * 60 * 24 * 365
+if env_bool("SECURE_HSTS_PRELOAD") and SECURE_HSTS_SECONDS < HSTS_PRELOAD_MIN_SECONDS:
+    raise ImproperlyConfigured(
+        f"SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of at least {HSTS_PRELOAD_MIN_SECONDS} (one year): "
+        "the preload list refuses a shorter max-age."
+    )
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS >= HSTS_PRELOAD_MIN_SECONDS and env_bool("SECURE_HSTS_PRELOAD", True)
+# check --deploy suggests preload (security.W021); below one year of max-age the preload list would refuse it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -170,3 +184,21 @@ LOGGING = {
 
 # Where the application is reachable, for links in mail.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Failed sign-ins (the login form, the admin's, API tokens) lock the username and, separately, the client address
+# out for a cool-off period (django-axes; the attempts are listed under "Axes" in the admin).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = "core.lockout.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+# A success does not clear earlier failures (they expire with the cool-off): otherwise signing in to an account of
+# one's own would reset the address's count between guesses at someone else's.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure, with its path and time, for an admin to read
+# Behind a reverse proxy, the number of proxies in front of the app, so that the client's address is read from
+# X-Forwarded-For; 0 reads the connection's own address (and ignores a forwarded header a client could forge).
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)

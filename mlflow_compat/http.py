@@ -21,6 +21,7 @@ from api.services import TokenRejected, authenticate_token
 from approvals.services import WorkflowError
 from catalog.permissions import Access
 from catalog.services import CatalogError
+from core import lockout
 from core.text import first_unstorable
 from mlflow_compat.translate import MlflowError
 
@@ -51,11 +52,16 @@ def _user(request: HttpRequest) -> User:
             "Authenticate with a Model Catalog API token: set MLFLOW_TRACKING_TOKEN to it, or "
             "MLFLOW_TRACKING_USERNAME to your username and MLFLOW_TRACKING_PASSWORD to the token.",
         )
+    # A lock answers 401, not 429: MLflow's client retries a 429 for minutes, and the lock would not lift sooner.
+    if lockout.token_locked_out(request, username):
+        raise MlflowError("UNAUTHENTICATED", lockout.locked_out_message(request))
     try:
         user = authenticate_token(secret)
     except TokenRejected as rejected:
+        lockout.token_failed(request, username)
         raise MlflowError("UNAUTHENTICATED", str(rejected)) from rejected
     if username is not None and username != user.get_username():
+        lockout.token_failed(request, username)
         raise MlflowError("UNAUTHENTICATED", f"This API token belongs to another user than “{username}”.")
     return user
 

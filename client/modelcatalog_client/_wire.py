@@ -29,6 +29,7 @@ ERRORS_BY_STATUS: Mapping[int, type[errors.ModelCatalogError]] = {
     403: errors.PermissionDenied,
     404: errors.NotFound,
     409: errors.WorkflowError,
+    429: errors.AuthenticationError,  # too many wrong tokens from this address: locked for a while
 }
 
 Params = Mapping[str, str | int | bool]

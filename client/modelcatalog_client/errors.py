@@ -2,7 +2,7 @@
 
 ModelCatalogError                 any failure; .message, .status (None: no HTTP answer), .code, .field
 ├── BadRequest                    400: invalid input, a bad `find`, a name already taken
-├── AuthenticationError           401: no token, or a wrong, revoked or expired one
+├── AuthenticationError           401: no token, or a wrong, revoked or expired one; 429: locked out for a while
 ├── PermissionDenied              403: your role does not allow it (the message says why)
 ├── NotFound                      404: it does not exist, or you may not see it
 ├── WorkflowError                 409: the object's state refuses it (locked, a request already pending, decided)

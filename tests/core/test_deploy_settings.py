@@ -1,0 +1,57 @@
+"""Production settings from the environment: `check --deploy` is clean, HSTS `preload` only from a one-year max-age."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {"SECRET_KEY": "x" * 60 + "-deploy-check-only", "ALLOWED_HOSTS": "catalog.example.com", "DJANGO_DEBUG": ""}
+HSTS_HEADER = """
+import django
+django.setup()
+from django.test import Client
+print(Client().get("/healthz/", secure=True, headers={"host": "catalog.example.com"})["Strict-Transport-Security"])
+"""
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    environment.pop("DATABASE_URL", None)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("max_age", ["2592000", "31536000"])
+def test_check_deploy_is_clean(max_age: str) -> None:
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], SECURE_HSTS_SECONDS=max_age)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("max_age", "header"),
+    [
+        ("", "max-age=2592000; includeSubDomains"),  # the default: 30 days, no preload
+        ("31536000", "max-age=31536000; includeSubDomains; preload"),
+        ("63072000", "max-age=63072000; includeSubDomains; preload"),
+    ],
+)
+def test_hsts_preload_only_from_one_year(max_age: str, header: str) -> None:
+    result = run(["-c", HSTS_HEADER], SECURE_HSTS_SECONDS=max_age)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == header
+
+
+def test_preload_asked_for_with_a_short_max_age_is_a_clear_error() -> None:
+    result = run(["manage.py", "check"], SECURE_HSTS_SECONDS="2592000", SECURE_HSTS_PRELOAD="1")
+    assert result.returncode != 0
+    assert "SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of at least 31536000" in result.stderr
+
+
+def test_preload_can_be_turned_off_at_one_year() -> None:
+    result = run(["-c", HSTS_HEADER], SECURE_HSTS_SECONDS="31536000", SECURE_HSTS_PRELOAD="0")
+    assert result.stdout.strip() == "max-age=31536000; includeSubDomains"
