@@ -28,6 +28,13 @@ def lockout_parameters(request: HttpRequest | Any, credentials: dict[str, Any] |
     return ["username", "ip_address"]
 
 
+def client_username(request: HttpRequest | Any, credentials: dict[str, Any] | None = None) -> str:
+    """The username an attempt names, as axes stores it: at most the 150 characters a username may have, without the
+    NUL PostgreSQL cannot store (a 10,000-character or NUL username is a failed sign-in, not a server error)."""
+    raw = credentials.get("username") if credentials else getattr(request, "POST", {}).get("username")
+    return str(raw or "").replace("\x00", "")[:150]
+
+
 def locked_out_message(request: HttpRequest | None = None) -> str:
     cool_off = get_cool_off(request)
     wait = f"{int(cool_off.total_seconds() // 60) or 1} minutes" if cool_off else "a while"

@@ -50,11 +50,8 @@ def test_superuser_opens_every_changelist(populated: Any, superuser: Any, model_
     response = client.get(admin_url(model_class, "changelist"))
     assert response.status_code == 200
     assert f"Select {model_class._meta.verbose_name} to" in response.text
-    for query in ("churn", "%", "x" * 1000):
+    for query in ("churn", "\x00", "%", "x" * 1000):
         assert client.get(admin_url(model_class, "changelist"), {"q": query}).status_code == 200
-    refused = client.get(admin_url(model_class, "changelist"), {"q": "\x00"})
-    assert refused.status_code == 400
-    assert "The address cannot be read" in refused.text
 
 
 @pytest.mark.parametrize("model_class", REGISTERED, ids=lambda model_class: model_class._meta.label)
@@ -148,10 +145,10 @@ def test_staff_with_a_role_opens_a_private_model(populated: Any, staff: Any, own
     assert client_for(staff).get(admin_url(RegisteredModel, "change", model.pk)).status_code == 200
 
 
-@pytest.mark.parametrize(("object_id", "status"), [("999999", 404), ("abc", 404), ("%00", 400)])
-def test_odd_admin_object_ids_are_404_or_400(populated: Any, staff: Any, object_id: str, status: int) -> None:
+@pytest.mark.parametrize("object_id", ["999999", "abc", "%00"])
+def test_odd_admin_object_ids_are_404(populated: Any, staff: Any, object_id: str) -> None:
     client = client_for(staff)
-    assert client.get(f"/admin/catalog/registeredmodel/{object_id}/change/").status_code == status
+    assert client.get(f"/admin/catalog/registeredmodel/{object_id}/change/").status_code == 404
 
 
 def test_guardian_object_permission_page_opens_for_a_superuser(populated: Any, superuser: Any, owner: Any) -> None:
