@@ -132,6 +132,8 @@ class RegisteredModel(models.Model):
     """
 
     name = models.CharField(max_length=MAX_MODEL_NAME)
+    # What the name looks like (core.names.skeleton): a new name may not look like an existing one.
+    name_skeleton = models.CharField(max_length=4 * MAX_MODEL_NAME, default="", editable=False)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(
         blank=True, max_length=MAX_DESCRIPTION, validators=[MaxLengthValidator(MAX_DESCRIPTION)]
@@ -173,6 +175,7 @@ class RegisteredModel(models.Model):
         ]
         indexes = [
             models.Index(fields=["name"], name="catalog_model_name_idx"),
+            models.Index(fields=["name_skeleton"], name="catalog_model_skeleton_idx"),
             models.Index(fields=["-updated_at"], name="catalog_model_updated_idx"),
             models.Index(fields=["-created_at"], name="catalog_model_created_idx"),
             models.Index(fields=["task_type"], name="catalog_model_task_idx"),

@@ -39,9 +39,15 @@ from catalog.models import (
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
 from core import clock
+from core.names import UnusableName, clean_name, skeleton
 
 # Path segments the URLs use for other pages; no model slug or version name may take them.
 RESERVED_NAMES = frozenset({"new", "edit"})
+# Refusing a name that only looks like another's does not say which model it looks like: it may be private.
+LOOKALIKE_NAME = (
+    "“{name}” looks too much like the name of an existing model (letters that look alike, such as a Cyrillic “а” for "
+    "a Latin “a”, or “l” for “1”). Choose a clearly different name."
+)
 
 
 class CatalogError(Exception):
@@ -129,9 +135,13 @@ def register_model(
 ) -> RegisteredModel:
     """Register a model owned by actor, who gets the Owner role. Raises PermissionDenied, CatalogError."""
     permissions.may_register_model(actor).enforce(CatalogError)
-    name = name.strip()
+    try:
+        name = clean_name(name)
+    except UnusableName as error:
+        raise CatalogError(str(error)) from error
     model = RegisteredModel(
         name=name,
+        name_skeleton=skeleton(name),
         description=description.strip(),
         attributes=_attributes(attributes),
         owner=actor,
@@ -143,6 +153,8 @@ def register_model(
     _validated(model)
     if RegisteredModel.objects.filter(name__iexact=name).exists():
         raise CatalogError(f"A model named “{name}” already exists. Choose another name.")
+    if RegisteredModel.objects.filter(name_skeleton=model.name_skeleton).exists():
+        raise CatalogError(LOOKALIKE_NAME.format(name=name))
     for attempt in range(3):
         model.slug = _unique_slug(name)
         try:

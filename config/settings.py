@@ -191,6 +191,7 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = "core.lockout.lockout_parameters"
 AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "core.lockout.client_username"
 # A success does not clear earlier failures (they expire with the cool-off): otherwise signing in to an account of
 # one's own would reset the address's count between guesses at someone else's.
 AXES_RESET_ON_SUCCESS = False

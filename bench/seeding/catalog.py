@@ -22,6 +22,7 @@ from catalog.models import (
     Visibility,
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
+from core.names import skeleton
 
 
 def seed_user(*, username: str) -> User:
@@ -68,6 +69,7 @@ def seed_models(*, owner: User, count: int, out: OutputWrapper | TextIO) -> list
         new = [
             RegisteredModel(
                 name=f"Scale model {i:05d}",
+                name_skeleton=skeleton(f"Scale model {i:05d}"),
                 slug=slug,
                 description=f"Synthetic model {i} for {LABELS[i % len(LABELS)]} workloads.",
                 owner=owner,
