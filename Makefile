@@ -17,12 +17,17 @@ $(STAMP): pyproject.toml client/pyproject.toml
 
 install: $(STAMP)
 
+# The demo runs as production does (debug off, collected static files, gunicorn), over plain HTTP on this
+# machine only, with a secret key generated once into var/ (tests/core/test_demo.py runs it with this line).
+DEMO_ENV := DJANGO_LOCAL_HTTP=1 SECRET_KEY_FILE=var/secret_key SITE_URL=http://127.0.0.1:$(PORT)
+
 demo: $(STAMP)
 	mkdir -p var
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --if-empty
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --log-level warning
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

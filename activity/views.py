@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.contrib import messages
@@ -53,9 +53,9 @@ class _Echo:
         return value
 
 
-def _export_record(row: dict[str, Any]) -> dict[str, Any]:
+def _export_record(row: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     return {
-        "time": row["created_at"].isoformat(),
+        "time": timezone.localtime(row["created_at"], zone).isoformat(),
         "actor": row["actor__username"],
         "event": row["verb"],
         "model": row["model__slug"] or "",
@@ -74,18 +74,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+def _csv_lines(rows: Iterable[dict[str, Any]], zone: tzinfo) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        record = _export_record(row)
+        record = _export_record(row, zone)
         record["details"] = json.dumps(record["details"], sort_keys=True) if record["details"] else ""
         yield writer.writerow([_cell(record[column]) for column in EXPORT_COLUMNS])
 
 
-def _json_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+def _json_lines(rows: Iterable[dict[str, Any]], zone: tzinfo) -> Iterator[str]:
     for row in rows:
-        yield json.dumps(_export_record(row), cls=DjangoJSONEncoder, ensure_ascii=False) + "\n"
+        yield json.dumps(_export_record(row, zone), cls=DjangoJSONEncoder, ensure_ascii=False) + "\n"
 
 
 EXPORT_FORMATS = {
@@ -101,7 +101,8 @@ def activity_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
     if rows is None:
         return render(request, "activity/activity_list.html", _list_context(request), status=400)
     content_type, lines = EXPORT_FORMATS[fmt]
-    response = StreamingHttpResponse(lines(rows), content_type=content_type)
+    # The body streams after the middleware has put the time zone back: the viewer's zone goes in with the rows.
+    response = StreamingHttpResponse(lines(rows, timezone.get_current_timezone()), content_type=content_type)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="activity-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"

@@ -158,3 +158,28 @@ def with_version_details(queryset: QuerySet[ModelVersion]) -> QuerySet[ModelVers
     return with_labels(
         queryset.select_related("model", "model__owner", "created_by").prefetch_related("aliases")
     ).annotate(pending_request_id=Subquery(pending))
+
+
+COMPARE_CHOICES = 100  # the latest versions offered in the compare page's selects
+
+
+def versions_to_compare(*, who: Who, slug: str, names: list[str]) -> tuple[RegisteredModel, list[ModelVersion]]:
+    """The model and its versions named, in the order named, as the version page reads them; raises Http404 when
+    the user may not view the model or a name is not one of its versions."""
+    model = get_model(who=who, slug=slug)
+    if any("\x00" in name for name in names):
+        raise Http404("No such version.")
+    found = {
+        version.name: version
+        for version in with_labels(model.versions.select_related("created_by")).filter(name__in=names)
+    }
+    if any(name not in found for name in names):
+        raise Http404("No such version.")
+    for version in found.values():
+        version.model = model
+    return model, [found[name] for name in names]
+
+
+def compare_choices(*, model: RegisteredModel) -> list[str]:
+    """The names of model's latest versions, newest first, for choosing what to compare."""
+    return list(model.versions.order_by("-created_at", "-pk").values_list("name", flat=True)[:COMPARE_CHOICES])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog import views
+from catalog import compare, views
 
 app_name = "catalog"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("models/<slug:slug>/collaborators/", views.model_collaborators, name="model-collaborators"),
     path("models/<slug:slug>/collaborators/add/", views.collaborator_add, name="collaborator-add"),
     path("models/<slug:slug>/collaborators/remove/", views.collaborator_remove, name="collaborator-remove"),
+    path("models/<slug:slug>/compare/", compare.version_compare, name="version-compare"),
     path("models/<slug:slug>/versions/new/", views.version_register, name="version-register"),
     path("models/<slug:slug>/versions/<str:version>/", views.version_detail, name="version-detail"),
     path("models/<slug:slug>/versions/<str:version>/edit/", views.version_edit, name="version-edit"),

@@ -49,5 +49,6 @@ def render_version_page(
         "comment_form": comment_form or CommentForm(),
         "redacted": not artifacts,
         "redacted_reason": artifacts.reason,
+        "version_url": request.build_absolute_uri(version.get_absolute_url()),
     }
     return render_page(request, "catalog/version_detail.html", context)

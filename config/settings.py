@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,15 +30,35 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def secret_key_from_file(path: Path) -> str:
+    """The key kept in path, created once with a random key readable by its owner alone."""
+    try:
+        # O_EXCL: of two processes starting at once, one creates the key and the other reads it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if not key:
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE {path} is empty.") from None
+        return key
+    with os.fdopen(fd, "w") as file:
+        key = get_random_secret_key()
+        file.write(key + "\n")
+    return key
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
+# Served over plain HTTP on this machine only (the demo): production settings without the HTTPS-only ones.
+LOCAL_HTTP = env_bool("DJANGO_LOCAL_HTTP")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY and os.environ.get("SECRET_KEY_FILE"):
+    SECRET_KEY = secret_key_from_file(Path(os.environ["SECRET_KEY_FILE"]))
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG is off.")
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-local-demo-use-never-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or LOCAL_HTTP else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -61,6 +82,7 @@ INSTALLED_APPS = [
     "mlflow_compat",
     "bench",
     "axes",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.time_zone_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -153,13 +176,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Model Catalog <catalo
 
 PAGE_SIZE = 24
 
-# Production hardening; all of it is on unless DEBUG.
+# Production hardening; all of it is on unless DEBUG, and the HTTPS-only part unless LOCAL_HTTP.
+HTTPS_ONLY = not DEBUG and not LOCAL_HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 30)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 # The HSTS preload list refuses a max-age under one year, so `preload` is sent only from one year on (on by default
 # there); asking for it with a shorter max-age is a configuration error rather than a header browsers would refuse.
 HSTS_PRELOAD_MIN_SECONDS = 60 * 60 * 24 * 365

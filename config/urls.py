@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("", include("accounts.urls")),
     path("", include("mlflow_compat.urls")),
     path("", include("api.urls")),
     path("", include("activity.urls")),

@@ -16,6 +16,7 @@ from django.utils.timesince import timesince
 
 from catalog.find import quoted
 from catalog.models import RegisteredModel, Stage, skipped_stages
+from core.markdown import render_markdown
 
 register = template.Library()
 
@@ -61,6 +62,12 @@ def ago(value: datetime | None) -> str:
     if timezone.now() - value < timedelta(minutes=1):
         return "just now"
     return f"{timesince(value, depth=1)} ago"
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """A description written in Markdown as sanitised HTML (core.markdown)."""
+    return render_markdown(text)
 
 
 @register.filter

@@ -44,11 +44,14 @@ def staged(model: RegisteredModel, owner: Any, editor: Any, reviewer: Any) -> di
 @pytest.mark.parametrize(
     ("at", "expected"),
     [
-        ("2024-02-01T10:00", {"Unassigned": ["v1 since it was registered, 2024-02-01 09:00"]}),
-        ("2024-02-02T09:00", {"Staging": ["v1 since 2024-02-02 09:00"]}),  # the very minute of the move
+        ("2024-02-01T10:00", {"Unassigned": ["v1 since it was registered, 2024-02-01 09:00 UTC"]}),
+        ("2024-02-02T09:00", {"Staging": ["v1 since 2024-02-02 09:00 UTC"]}),  # the very minute of the move
         (
             "2024-03-01T00:00",
-            {"Unassigned": ["v2 since it was registered, 2024-02-03 09:00"], "Staging": ["v1 since 2024-02-02 09:00"]},
+            {
+                "Unassigned": ["v2 since it was registered, 2024-02-03 09:00 UTC"],
+                "Staging": ["v1 since 2024-02-02 09:00 UTC"],
+            },
         ),
     ],
 )
@@ -81,7 +84,7 @@ def test_history_tab_fragment_swaps_the_tabs(
 
     assert_fragment(response, "model-tabs")
     assert has_vary_header(response, "HX-Request")
-    assert as_of_lists(response.text)["Staging"] == ["v1 since 2024-02-02 09:00"]
+    assert as_of_lists(response.text)["Staging"] == ["v1 since 2024-02-02 09:00 UTC"]
 
 
 def test_history_tab_without_a_moment_asks_for_one(model: RegisteredModel, viewer: Any) -> None:

@@ -1,0 +1,44 @@
+"""Show times in the time zone the signed-in user chose (UTC for anyone else)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+
+from accounts.models import DEFAULT_TIME_ZONE
+from accounts.selectors import time_zone_of
+
+SESSION_KEY = "time_zone"
+
+
+def remember_time_zone(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """On sign-in, keep the user's time zone in the session, so that no request has to read it again."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_KEY] = time_zone_of(user=user)
+
+
+def _zone(request: HttpRequest) -> ZoneInfo:
+    name = DEFAULT_TIME_ZONE
+    if request.user.is_authenticated:
+        name = request.session.get(SESSION_KEY, "")
+        if not name:  # a session from before the setting existed: read it once
+            name = request.session[SESSION_KEY] = time_zone_of(user=request.user)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def time_zone_middleware(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        timezone.activate(_zone(request))
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
+
+    return middleware
