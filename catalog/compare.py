@@ -15,6 +15,7 @@ from catalog import selectors
 from catalog.models import ModelVersion
 from catalog.permissions import may_see_artifacts
 from core.http import refuse, render_page
+from core.text import unstorable
 from core.types import AuthedRequest
 
 
@@ -64,6 +65,9 @@ def version_compare(request: AuthedRequest, slug: str) -> HttpResponse:
     a, b = request.GET.get("a", "").strip(), request.GET.get("b", "").strip()
     if not a:
         return refuse(request, 400, "Name the version to compare: /compare/?a=<version>&b=<version>.")
+    unreadable = unstorable(a) or unstorable(b)
+    if unreadable:  # PostgreSQL cannot compare a name holding NUL: say so rather than fail
+        return refuse(request, 400, f"No version has such a name. {unreadable}")
     if not b:  # from the version page's "Compare with…": choose the other one
         model, (version_a,) = selectors.versions_to_compare(who=request.access, slug=slug, names=[a])
         context = {"model": model, "a": version_a, "choices": selectors.compare_choices(model=model), "nav": "catalog"}
