@@ -209,11 +209,12 @@ class MlflowReader:
 
 
 def name_filter(pattern: str) -> str:
-    """An MLflow filter narrowing the server's answers to names that may match the shell-style pattern (the exact
-    match is made here: LIKE's `_` is any character)."""
+    """An MLflow filter narrowing the server's answers to names that may match the shell-style pattern; the exact
+    match is made here (LIKE's `_` is any character, and a [class] is widened to any run)."""
     if not pattern or "'" in pattern:
         return ""
-    return "name LIKE '" + pattern.replace("*", "%").replace("?", "_") + "'"
+    head = pattern.split("[", 1)[0] + ("*" if "[" in pattern else "")
+    return "name LIKE '" + head.replace("*", "%").replace("?", "_") + "'"
 
 
 def _time(millis: Any) -> datetime | None:
@@ -298,7 +299,6 @@ class Importer:
     def run(self, *, dry_run: bool = False) -> Summary:
         """Import everything new; with dry_run, do the same in a transaction that is rolled back. Raises
         ImportFailed (the summary so far stays in self.summary)."""
-        self.reader.check()
         if dry_run:
             with transaction.atomic():
                 self._run()

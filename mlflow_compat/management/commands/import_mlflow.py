@@ -98,11 +98,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         username, dry_run = options["username"], options["dry_run"]
-        actor = User.objects.filter(username=username).first()
-        if actor is None:
-            raise CommandError(f"No user named “{username}”: --as names the Model Catalog user the import acts as.")
-        if not actor.is_active:
-            raise CommandError(f"The user “{username}” is inactive and cannot register models.")
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the progress
         token = options["token"] or os.environ.get("MLFLOW_TRACKING_TOKEN") or None
         try:
@@ -114,6 +109,16 @@ class Command(BaseCommand):
             )
         except ImportFailed as error:
             raise CommandError(str(error)) from error
+        try:
+            reader.check()  # the source first: a wrong address or token says so before anything else
+        except ImportFailed as error:
+            reader.close()
+            raise CommandError(str(error)) from error
+        actor = User.objects.filter(username=username).first()
+        if actor is None or not actor.is_active:
+            reader.close()
+            state = "is inactive" if actor is not None else "does not exist"
+            raise CommandError(f"The user “{username}” {state}: --as names the Model Catalog user the import acts as.")
         progress = ProgressLine(self.stderr)
         importer = Importer(reader, actor=actor, pattern=options["models"], report=progress)
         try:
