@@ -19,14 +19,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MLFLOW_VERSION = "3.17.2"  # the same as mlflow-skinny in pyproject.toml
-# psycopg2 is what MLflow's SQLAlchemy store speaks to PostgreSQL with.
-REQUIREMENTS = [f"mlflow=={MLFLOW_VERSION}", "psycopg2-binary>=2.9,<3"]
+# psycopg 3 is what MLflow's SQLAlchemy store speaks to a postgresql:// store with.
+REQUIREMENTS = [f"mlflow=={MLFLOW_VERSION}", "psycopg[binary]>=3.2,<4"]
 VENV = Path(os.environ.get("MLFLOW_VENV", ROOT / "var" / "mlflow-venv"))
 STARTUP_SECONDS = 180
 
@@ -36,7 +37,8 @@ class MlflowSetupError(RuntimeError):
 
 
 def _marker(venv: Path) -> Path:
-    return venv / f".installed-mlflow-{MLFLOW_VERSION}"
+    """A file that says the environment holds REQUIREMENTS (a changed list installs again)."""
+    return venv / f".installed-{zlib.crc32(' '.join(REQUIREMENTS).encode()):08x}"
 
 
 def ensure_venv(venv: Path = VENV) -> Path:
@@ -47,8 +49,8 @@ def ensure_venv(venv: Path = VENV) -> Path:
     if _marker(venv).exists() and mlflow.exists():
         return mlflow
     venv.parent.mkdir(parents=True, exist_ok=True)
-    steps = [
-        [sys.executable, "-m", "venv", "--clear", str(venv)],
+    steps = [] if (venv / "bin" / "python").exists() else [[sys.executable, "-m", "venv", str(venv)]]
+    steps += [
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
     ]
@@ -57,6 +59,8 @@ def ensure_venv(venv: Path = VENV) -> Path:
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise MlflowSetupError(f"Could not create MLflow's environment in {venv} ({' '.join(step[:4])}…):\n{tail}")
+    for old in venv.glob(".installed-*"):
+        old.unlink()
     _marker(venv).touch()
     return mlflow
 
@@ -100,7 +104,11 @@ def mlflow_server(
             "--default-artifact-root",
             f"{scratch}/artifacts",
         ]
-        env = os.environ | {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+        env = os.environ | {
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "DO_NOT_TRACK": "true",
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # background jobs serve GenAI features, not the registry
+        }
         env.pop("DATABASE_URL", None)
         with open(log_path, "w") as log_file:
             process = subprocess.Popen(
