@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import statistics
@@ -99,7 +100,7 @@ def load_mlflow(url: str, models: int, per_model: int) -> float:
         db.execute(
             """INSERT INTO model_version_tags (key, value, name, version, workspace)
                SELECT tag.key,
-                      CASE tag.key WHEN 'framework' THEN 'xgboost' ELSE '0.' || (700 + (i * 7 + v.n) % 290) END,
+                      CASE tag.key WHEN 'framework' THEN 'xgboost' ELSE '0.' || (700 + (i * 7 + v.n) %% 290) END,
                       'Scale model ' || lpad(i::text, 5, '0'), v.n, 'default'
                FROM generate_series(1, %(models)s) AS i, generate_series(1, %(per_model)s) AS v(n),
                     (VALUES ('framework'), ('auc')) AS tag(key)""",
@@ -138,6 +139,8 @@ def p95(timings: list[float]) -> float:
 
 
 def main() -> None:
+    # Django's logging, set up for stage_names, would print every call.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=10_000)
     parser.add_argument("--versions", type=int, default=5)

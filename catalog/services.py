@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Model, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils.text import slugify
 
 from activity.models import ActivityEntry, Verb
@@ -702,14 +702,17 @@ def import_versions(
             outcome.created = ModelVersion.objects.bulk_create([version for _, version in new])
     except IntegrityError as error:
         raise CatalogError("Some of these versions were registered at the same time; run the import again.") from error
-    touched: dict[int, RegisteredModel] = {}
-    for version in outcome.created:
-        model = touched.setdefault(version.model_id, locked[version.model_id])
-        counter = stage_count_field(version.stage)
-        setattr(model, counter, getattr(model, counter) + 1)
-        model.updated_at = max(model.updated_at, version.updated_at)
-    counters = [stage_count_field(stage) for stage in STAGE_ORDER]
-    RegisteredModel.objects.bulk_update(list(touched.values()), [*counters, "updated_at"])
+    # The counts and times of the touched models, in two statements the database computes (a per-row CASE from
+    # bulk_update took seconds per thousand models); exact, as the models are locked.
+    touched = {version.model_id for version in outcome.created}
+    if touched:
+        recount_stage_counts(model_ids=touched)
+        newest = (
+            ModelVersion.objects.filter(model=OuterRef("pk")).order_by().values("model").annotate(at=Max("updated_at"))
+        )
+        RegisteredModel.objects.filter(pk__in=touched).update(
+            updated_at=Greatest("updated_at", Subquery(newest.values("at")))
+        )
     record_activities(
         [
             ActivityEntry(

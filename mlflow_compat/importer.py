@@ -13,7 +13,7 @@ import fnmatch
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ VERSIONS_PAGE = 5_000
 BATCH = 1_000  # objects written per transaction
 PROMPT_TAG = "mlflow.prompt.is_prompt"  # MLflow 3 keeps prompts as registered models carrying this tag
 RETRIES = 3
+VERSION_PAGES_AHEAD = 8  # read ahead while the models are written: at most 40,000 versions in memory
 RUN_LINK_TAG = "mlflow.run_link"  # where a run link that is not a URL goes
 T = TypeVar("T")
 
@@ -121,10 +122,16 @@ class MlflowReader:
         auth = httpx.BasicAuth(username, password or "") if username and not token else None
         self.has_credentials = bool(token or username)
         self.timeout = timeout
+        self._options: dict[str, Any] = {"token": token, "username": username, "password": password, "timeout": timeout}
+        self._url = url
         self.client = httpx.Client(base_url=self.server + API, headers=headers, auth=auth, timeout=timeout)
 
     def close(self) -> None:
         self.client.close()
+
+    def fork(self) -> MlflowReader:
+        """Another reader of the same server, with a connection of its own (for a second thread)."""
+        return MlflowReader(self._url, **self._options)
 
     def get(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
         """GET path's JSON answer, retrying a server that is briefly unavailable; raises ImportFailed."""
@@ -245,9 +252,9 @@ class _Prefetch:
     """Iterates pages read by a background thread, so the next page of MLflow's answer is read while this one is
     written. Only the thread reads over HTTP; every database write stays in the caller's thread."""
 
-    def __init__(self, pages: Iterator[list[dict[str, Any]]]) -> None:
+    def __init__(self, pages: Iterator[list[dict[str, Any]]], *, ahead: int = 2) -> None:
         self._pages = pages
-        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=ahead)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True, name="mlflow-import-reader")
         self._thread.start()
@@ -277,7 +284,11 @@ class _Prefetch:
                     raise value
                 yield value
         finally:
-            self._stop.set()
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading (the thread ends at its next page)."""
+        self._stop.set()
 
 
 class Importer:
@@ -295,6 +306,7 @@ class Importer:
         self.summary = Summary(server=reader.server)
         self.origin = {"from": "MLflow", "server": reader.server}
         self.failed_models: set[str] = set()  # lowercase names of the models this import tried and could not make
+        self.seen_models: set[str] = set()  # lowercase names of MLflow's models so far
 
     def run(self, *, dry_run: bool = False) -> Summary:
         """Import everything new; with dry_run, do the same in a transaction that is rolled back. Raises
@@ -309,40 +321,50 @@ class Importer:
         return self.summary
 
     def _run(self) -> None:
-        remote = self._remote_models()
-        local = self._import_models(remote)
-        self._import_versions(local)
-        self._import_aliases(remote, local)
+        # Models and versions are read at once, each on its own connection: MLflow takes seconds per page, and
+        # the version pages wait in memory (a few at most) until their models are written.
+        names = name_filter(self.pattern)
+        versions_reader = self.reader.fork()
+        version_pages = _Prefetch(versions_reader.versions(names), ahead=VERSION_PAGES_AHEAD)
+        aliases: list[tuple[str, list[dict[str, Any]]]] = []
+        local: dict[str, RegisteredModel] = {}
+        try:
+            for page in _Prefetch(self.reader.models(names)):
+                wanted = self._wanted_models(page)
+                aliases += [(str(entity["name"]), list(entity.get("aliases") or [])) for entity in wanted]
+                local |= self._import_models(wanted)
+            self._import_versions(version_pages, local)
+        finally:
+            version_pages.close()
+            versions_reader.close()
+        self._import_aliases(aliases, local)
 
     def _fail(self, what: str, reason: str) -> None:
         self.summary.failures.append(f"{what}: {reason}")
 
     # Models ----------------------------------------------------------------------------------------------------------
 
-    def _remote_models(self) -> list[dict[str, Any]]:
-        wanted, seen = [], set()
-        for page in self.reader.models(name_filter(self.pattern)):
-            for entity in page:
-                name = str(entity.get("name", ""))
-                if self.pattern and not fnmatch.fnmatchcase(name, self.pattern):
-                    continue
-                if _tags(entity).get(PROMPT_TAG, "").lower() == "true":
-                    self.summary.prompts_skipped += 1
-                    continue
-                if name.lower() in seen:
-                    # Our names are unique in any case; MLflow's only as written.
-                    self.summary.models.failed += 1
-                    self.failed_models.add(name.lower())
-                    self._fail(f"model “{name}”", "another MLflow model has the same name in another case")
-                    continue
-                seen.add(name.lower())
-                wanted.append(entity)
-                numbers = [
-                    int(v["version"]) for v in entity.get("latest_versions") or [] if str(v["version"]).isdigit()
-                ]
-                self.summary.versions_estimate += max(numbers, default=0)
-        self.summary.models_total = len(wanted)
-        self.report(self.summary)
+    def _wanted_models(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The models of a page to import: those the pattern matches, prompts left out, one name per any case."""
+        wanted = []
+        for entity in page:
+            name = str(entity.get("name", ""))
+            if self.pattern and not fnmatch.fnmatchcase(name, self.pattern):
+                continue
+            if _tags(entity).get(PROMPT_TAG, "").lower() == "true":
+                self.summary.prompts_skipped += 1
+                continue
+            if name.lower() in self.seen_models:
+                # Our names are unique in any case; MLflow's only as written.
+                self.summary.models.failed += 1
+                self.failed_models.add(name.lower())
+                self._fail(f"model “{name}”", "another MLflow model has the same name in another case")
+                continue
+            self.seen_models.add(name.lower())
+            wanted.append(entity)
+            latest = [str(v.get("version", "")) for v in entity.get("latest_versions") or []]
+            self.summary.versions_estimate += max((int(n) for n in latest if n.isdigit()), default=0)
+        self.summary.models_total += len(wanted)
         return wanted
 
     def _import_models(self, remote: list[dict[str, Any]]) -> dict[str, RegisteredModel]:
@@ -408,8 +430,8 @@ class Importer:
 
     # Versions --------------------------------------------------------------------------------------------------------
 
-    def _import_versions(self, local: dict[str, RegisteredModel]) -> None:
-        for page in _Prefetch(self.reader.versions(name_filter(self.pattern))):
+    def _import_versions(self, pages: Iterable[list[dict[str, Any]]], local: dict[str, RegisteredModel]) -> None:
+        for page in pages:
             items: list[ImportedVersion] = []
             for entity in page:
                 name, number = str(entity.get("name", "")), str(entity.get("version", ""))
@@ -466,12 +488,14 @@ class Importer:
 
     # Aliases ---------------------------------------------------------------------------------------------------------
 
-    def _import_aliases(self, remote: list[dict[str, Any]], local: dict[str, RegisteredModel]) -> None:
+    def _import_aliases(
+        self, remote: list[tuple[str, list[dict[str, Any]]]], local: dict[str, RegisteredModel]
+    ) -> None:
         wanted = [
-            (local[str(entity["name"]).lower()], str(alias.get("alias", "")), str(alias.get("version", "")))
-            for entity in remote
-            if str(entity["name"]).lower() in local
-            for alias in entity.get("aliases") or []
+            (local[name.lower()], str(alias.get("alias", "")), str(alias.get("version", "")))
+            for name, aliases in remote
+            if name.lower() in local
+            for alias in aliases
         ]
         for batch in _chunks(wanted):
             numbers = {int(number) for _, _, number in batch if number.isdigit()}
