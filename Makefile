@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check serve install bench clean
+.PHONY: demo test check serve install bench bench-mlflow clean
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pages.py
+
+# MLflow's registry API, ours against MLflow's own server on the same PostgreSQL (DATABASE_URL), and the import rate.
+bench-mlflow: $(STAMP)
+	$(BIN)/python bench/mlflow.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -40,6 +41,15 @@ def record_activity(
         comment=comment,
         extra=extra or {},
     )
+
+
+def record_activities(entries: Sequence[ActivityEntry]) -> list[ActivityEntry]:
+    """Append many unsaved entries at once, stamped now (a batch import); call it inside the transaction of the
+    changes they record."""
+    now = clock.now()
+    for entry in entries:
+        entry.created_at = now
+    return ActivityEntry.objects.bulk_create(entries)
 
 
 @transaction.atomic

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Model, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils.text import slugify
 
-from activity.models import Verb
-from activity.services import record_activity
+from activity.models import ActivityEntry, Verb
+from activity.services import record_activities, record_activity
 from catalog import permissions
 from catalog.models import (
     ALIAS_PATTERN,
@@ -504,3 +507,301 @@ def delete_alias(*, actor: User, model: RegisteredModel, alias: str) -> None:
     version = current.version
     current.delete()
     record_activity(actor=actor, verb=Verb.ALIAS_DELETED, model=model, version=version, extra={"alias": alias})
+
+
+# Copying a registry from another system (manage.py import_mlflow), in batches ------------------------------------
+#
+# The same decisions, validation and activity entries as register_model, register_version and set_alias, for many
+# objects in one transaction: an import of 50,000 versions one service call at a time would spend minutes on
+# round trips. What another registry knew is kept (version numbers, stages, times); each object gets one activity
+# entry whose extra["imported"] says where it came from (origin).
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """A model as another registry holds it."""
+
+    name: str
+    description: str = ""
+    attributes: Mapping[str, AttributeValue] = dataclasses.field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    origin: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportedVersion:
+    """A version as another registry holds it, for a model already here; number is its number there."""
+
+    model: RegisteredModel
+    number: int
+    stage: str = Stage.UNASSIGNED
+    description: str = ""
+    attributes: Mapping[str, AttributeValue] = dataclasses.field(default_factory=dict)
+    artifact_uri: str = ""
+    source_run_url: str = ""
+    run_id: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    origin: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportedAlias:
+    """An alias as another registry holds it, naming a version already here."""
+
+    version: ModelVersion
+    name: str
+    origin: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+Item = TypeVar("Item")
+Made = TypeVar("Made")
+
+
+@dataclass
+class ImportOutcome(Generic[Item, Made]):
+    """What a batch import made, what was already here (left as it is) and what was refused, with the reason."""
+
+    created: list[Made] = dataclasses.field(default_factory=list)
+    existing: list[Item] = dataclasses.field(default_factory=list)
+    failed: list[tuple[Item, str]] = dataclasses.field(default_factory=list)
+
+
+def _free_slugs(names: Sequence[str]) -> list[str]:
+    """A free slug for each name, distinct among themselves (one query unless some are taken)."""
+    bases = [slugify(name)[:200].strip("-") or "model" for name in names]
+    used = set(RegisteredModel.objects.filter(slug__in=bases).values_list("slug", flat=True)) | RESERVED_NAMES
+    slugs = []
+    for base in bases:
+        slug, n = base, 2
+        while slug in used or (slug != base and RegisteredModel.objects.filter(slug=slug).exists()):
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+@transaction.atomic
+def import_models(*, actor: User, models: Sequence[ImportedModel]) -> ImportOutcome[ImportedModel, RegisteredModel]:
+    """Register models copied from another registry, owned by actor, with their times and one activity entry each;
+    a model whose name is taken is left as it is (existing). Raises PermissionDenied, CatalogError (a race)."""
+    permissions.may_register_model(actor).enforce(CatalogError)
+    outcome: ImportOutcome[ImportedModel, RegisteredModel] = ImportOutcome()
+    names: dict[int, str] = {}
+    for index, item in enumerate(models):
+        try:
+            names[index] = clean_name(item.name)
+        except UnusableName as error:
+            outcome.failed.append((item, str(error)))
+    skeletons = {index: skeleton(name) for index, name in names.items()}
+    taken = set(
+        RegisteredModel.objects.annotate(lower_name=Lower("name"))
+        .filter(lower_name__in=[name.lower() for name in names.values()])
+        .values_list("lower_name", flat=True)
+    )
+    lookalikes = set(
+        RegisteredModel.objects.filter(name_skeleton__in=skeletons.values()).values_list("name_skeleton", flat=True)
+    )
+    now = clock.now()
+    new: list[tuple[ImportedModel, RegisteredModel]] = []
+    for index, item in enumerate(models):
+        if index not in names:
+            continue
+        name = names[index]
+        if name.lower() in taken:
+            outcome.existing.append(item)
+            continue
+        if skeletons[index] in lookalikes:
+            outcome.failed.append((item, LOOKALIKE_NAME.format(name=name)))
+            continue
+        created = item.created_at or now
+        model = RegisteredModel(
+            name=name,
+            name_skeleton=skeletons[index],
+            description=item.description.strip(),
+            owner=actor,
+            slug="pending",
+            created_at=created,
+            updated_at=max(item.updated_at or created, created),
+        )
+        try:
+            model.attributes = _attributes(item.attributes)
+            _validated(model, exclude=["owner"])  # the owner is actor: no query per model to check it exists
+        except CatalogError as error:
+            outcome.failed.append((item, str(error)))
+            continue
+        taken.add(name.lower())
+        lookalikes.add(skeletons[index])
+        new.append((item, model))
+    for (_, model), slug in zip(new, _free_slugs([model.name for _, model in new]), strict=True):
+        model.slug = slug
+    try:
+        with transaction.atomic():
+            made = RegisteredModel.objects.bulk_create([model for _, model in new])
+    except IntegrityError as error:
+        raise CatalogError("Some of these models were registered at the same time; run the import again.") from error
+    owner = ROLE_PERMISSIONS[Role.OWNER]
+    perms = list(Permission.objects.filter(content_type__app_label="catalog", codename__in=owner))
+    RegisteredModelUserObjectPermission.objects.bulk_create(
+        [RegisteredModelUserObjectPermission(content_object=m, user=actor, permission=p) for m in made for p in perms]
+    )
+    permissions.grants_changed()
+    record_activities(
+        [
+            ActivityEntry(
+                actor=actor,
+                verb=Verb.MODEL_REGISTERED,
+                model=model,
+                extra={"name": model.name, "imported": dict(item.origin)},
+            )
+            for item, model in new
+        ]
+    )
+    outcome.created = made
+    return outcome
+
+
+@transaction.atomic
+def import_versions(
+    *, actor: User, versions: Sequence[ImportedVersion]
+) -> ImportOutcome[ImportedVersion, ModelVersion]:
+    """Register versions copied from another registry with their numbers, stages and times, one activity entry each,
+    keeping each model's stage counts in step; a number the model already has is left as it is (existing), and a
+    version actor may not register or that breaks a limit is refused (failed). Raises CatalogError (a race)."""
+    outcome: ImportOutcome[ImportedVersion, ModelVersion] = ImportOutcome()
+    access = permissions.Access(actor)
+    model_ids = sorted({item.model.pk for item in versions})
+    # Locked in key order, as every service that locks several models does.
+    locked = {m.pk: m for m in RegisteredModel.objects.select_for_update().filter(pk__in=model_ids).order_by("pk")}
+    access.prefetch(locked.values())
+    numbers = {item.number for item in versions}
+    names = {str(number) for number in numbers}
+    have_numbers = set(
+        ModelVersion.objects.filter(model_id__in=model_ids, number__in=numbers).values_list("model_id", "number")
+    )
+    have_names = set(
+        ModelVersion.objects.filter(model_id__in=model_ids, name__in=names).values_list("model_id", "name")
+    )
+    now = clock.now()
+    new: list[tuple[ImportedVersion, ModelVersion]] = []
+    for item in versions:
+        model = locked[item.model.pk]
+        verdict = permissions.may_register_version(access, model)
+        if not verdict:
+            outcome.failed.append((item, verdict.reason))
+            continue
+        if (model.pk, item.number) in have_numbers:
+            outcome.existing.append(item)
+            continue
+        name = str(item.number)
+        if (model.pk, name) in have_names:
+            outcome.failed.append((item, f"Another version of {model.name} is already named “{name}”."))
+            continue
+        created = item.created_at or now
+        updated = max(item.updated_at or created, created)
+        version = ModelVersion(
+            model=model,
+            name=name,
+            number=item.number,
+            stage=item.stage,
+            description=item.description.strip(),
+            artifact_uri=item.artifact_uri.strip(),
+            source_run_url=item.source_run_url.strip(),
+            run_id=item.run_id.strip(),
+            created_by=actor,
+            created_at=created,
+            updated_at=updated,
+            stage_changed_at=None if item.stage == Stage.UNASSIGNED else updated,
+        )
+        try:
+            if item.number < 1:
+                raise CatalogError(f"Version numbers start at 1, not {item.number}.")
+            version.attributes = _attributes(item.attributes)
+            _validated(version, exclude=["model", "created_by"])  # both known to exist: no query per version
+        except CatalogError as error:
+            outcome.failed.append((item, str(error)))
+            continue
+        have_numbers.add((model.pk, item.number))
+        have_names.add((model.pk, name))
+        new.append((item, version))
+    try:
+        with transaction.atomic():
+            outcome.created = ModelVersion.objects.bulk_create([version for _, version in new])
+    except IntegrityError as error:
+        raise CatalogError("Some of these versions were registered at the same time; run the import again.") from error
+    # The counts and times of the touched models, in two statements the database computes (a per-row CASE from
+    # bulk_update took seconds per thousand models); exact, as the models are locked.
+    touched = {version.model_id for version in outcome.created}
+    if touched:
+        recount_stage_counts(model_ids=touched)
+        newest = (
+            ModelVersion.objects.filter(model=OuterRef("pk")).order_by().values("model").annotate(at=Max("updated_at"))
+        )
+        RegisteredModel.objects.filter(pk__in=touched).update(
+            updated_at=Greatest("updated_at", Subquery(newest.values("at")))
+        )
+    record_activities(
+        [
+            ActivityEntry(
+                actor=actor,
+                verb=Verb.VERSION_REGISTERED,
+                model=version.model,
+                version=version,
+                extra={"imported": dict(item.origin)},
+            )
+            for item, version in new
+        ]
+    )
+    return outcome
+
+
+@transaction.atomic
+def import_aliases(*, actor: User, aliases: Sequence[ImportedAlias]) -> ImportOutcome[ImportedAlias, Alias]:
+    """Set aliases copied from another registry, one activity entry each; an alias the model already has is left
+    as it is (existing), one actor may not set or that breaks the naming rules is refused (failed)."""
+    outcome: ImportOutcome[ImportedAlias, Alias] = ImportOutcome()
+    access = permissions.Access(actor)
+    model_ids = sorted({item.version.model_id for item in aliases})
+    locked = {m.pk: m for m in RegisteredModel.objects.select_for_update().filter(pk__in=model_ids).order_by("pk")}
+    access.prefetch(locked.values())
+    have = set(
+        Alias.objects.filter(model_id__in=model_ids, name__in={item.name.strip() for item in aliases}).values_list(
+            "model_id", "name"
+        )
+    )
+    new: list[tuple[ImportedAlias, Alias]] = []
+    for item in aliases:
+        model = locked[item.version.model_id]
+        verdict = permissions.may_set_alias(access, model)
+        if not verdict:
+            outcome.failed.append((item, verdict.reason))
+            continue
+        try:
+            name = _checked_alias(item.name)
+        except CatalogError as error:
+            outcome.failed.append((item, str(error)))
+            continue
+        if (model.pk, name) in have:
+            outcome.existing.append(item)
+            continue
+        have.add((model.pk, name))
+        new.append((item, Alias(model=model, name=name, version=item.version)))
+    try:
+        with transaction.atomic():
+            outcome.created = Alias.objects.bulk_create([alias for _, alias in new])
+    except IntegrityError as error:
+        raise CatalogError("Some of these aliases were set at the same time; run the import again.") from error
+    record_activities(
+        [
+            ActivityEntry(
+                actor=actor,
+                verb=Verb.ALIAS_SET,
+                model=alias.model,
+                version=alias.version,
+                extra={"alias": alias.name, "imported": dict(item.origin)},
+            )
+            for item, alias in new
+        ]
+    )
+    return outcome
