@@ -319,6 +319,18 @@ PENDING_URL = "/models/churn-predictor/pending/"
 INBOX_URL = "/approvals/"
 REQUEST_COMMENT = "AUC 0.91 on the March holdout."
 PANEL = HTMX | {"HX-Target": "request-panel"}  # what htmx sends from the version page's request panel
+# What an action on the version page redraws besides the request panel, out of band.
+VERSION_OOB = [
+    "stage-box",
+    "version-meta",
+    "timeline",
+    "version-props",
+    "lock-box",
+    "activity-feed",
+    "inbox-count",
+]
+CARD_OOB = ["model-meta", "stage-summary", "pending-count", "inbox-count"]  # a card's action on the model card
+INBOX_CARD_OOB = ["own-count", "inbox-count"]  # a card's action in the inbox
 
 
 def action_url(action: str, change_request: StageChangeRequest) -> str:
