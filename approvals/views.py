@@ -37,8 +37,8 @@ def _version_update(
     box, the header's "stage changed", the stage timeline, the details (Redact hides some), the lock box, the activity
     feed and the inbox count."""
     version = ModelVersion.objects.select_related("model__owner", "created_by").get(pk=version.pk)  # as it is now
-    context = panels.request_panel(request.access, version, error=error) | stage_dependent_context(request.access, version)
-    context |= {
+    context = panels.request_panel(request.access, version, error=error)
+    context |= stage_dependent_context(request.access, version) | {
         "notice": notice,
         "page": activity_page(params=request.GET, model=version.model, version=version),
         "current_version": version,

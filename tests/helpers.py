@@ -676,7 +676,11 @@ def _comparable(html: str, leave_out: Sequence[str]) -> str:
     (masked anew on every render), the action's own message (role=status) and the elements with ids leave_out."""
     body = select(html, "body")[0].html
     cut = list(select(body, role="status")) + [e for i in leave_out if (e := find(body, i)) is not None]
-    for gone in sorted(cut, key=lambda e: e.start, reverse=True):
+    outermost: list[Element] = []
+    for gone in sorted(cut, key=lambda e: e.start):
+        if not outermost or gone.start >= outermost[-1].start + len(outermost[-1].html):
+            outermost.append(gone)  # an element inside one already cut goes with it
+    for gone in reversed(outermost):
         body = body[: gone.start] + body[gone.start + len(gone.html) :]
     body = CSRF_VALUE.sub(r"\1…", body)
     return re.sub(r">\s+<", "><", " ".join(body.split()))
@@ -692,10 +696,10 @@ def assert_swaps_match_fresh_page(
     for element_id in [target, *oob_ids(response.text)]:
         if element_id in leave_out:
             continue
-        mine, theirs = find(updated, element_id), find(fresh, element_id)
-        assert theirs is not None, f"#{element_id} is not on the fresh page"
-        assert mine is not None
-        assert _comparable(f"<body>{mine.html}</body>", []) == _comparable(f"<body>{theirs.html}</body>", []), (
+        region, fresh_region = find(updated, element_id), find(fresh, element_id)
+        assert fresh_region is not None, f"#{element_id} is not on the fresh page"
+        assert region is not None
+        assert _comparable(f"<body>{region.html}</body>", []) == _comparable(f"<body>{fresh_region.html}</body>", []), (
             f"#{element_id} differs from a fresh load"
         )
     mine, theirs = _comparable(updated, leave_out), _comparable(fresh, leave_out)
