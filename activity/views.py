@@ -116,6 +116,7 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
     model = model_version.model
     permissions.may_comment(request.access, model).check_role()
     form = CommentForm(request.POST)
+    notice = ""
     if form.is_valid():
         try:
             services.comment_on_version(actor=request.user, version=model_version, comment=form.cleaned_data["comment"])
@@ -125,7 +126,7 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
             if not request.htmx:
                 messages.success(request, "Comment added.")
                 return HttpResponseRedirect(model_version.get_absolute_url() + "#activity-heading")
-            form = CommentForm()
+            form, notice = CommentForm(), "Comment added."
     if not request.htmx:  # the version page again, with the error and the comment kept for editing
         return render_version_page(request, model_version, comment_form=form)
     context = {
@@ -133,6 +134,7 @@ def version_comment(request: AuthedRequest, slug: str, version: str) -> HttpResp
         "version": model_version,
         "current_version": model_version,
         "comment_form": form,
+        "notice": notice,  # said where the focus goes after the form is swapped
         "can_comment": True,
         "page": selectors.activity_page(params=request.GET, model=model, version=model_version),
         "target": "activity-feed",

@@ -24,7 +24,7 @@ from catalog import card
 from catalog import selectors as catalog_selectors
 from catalog.models import MAX_APPROVALS, MIN_APPROVALS, LockLevel, ModelVersion, RegisteredModel
 from catalog.permissions import Access, Verdict
-from catalog.version_page import render_version_page
+from catalog.version_page import render_version_page, stage_dependent_context
 from core.http import next_url, page_of, render_page
 from core.keyset import keyset_page
 from core.types import AuthedRequest
@@ -33,9 +33,12 @@ from core.types import AuthedRequest
 def _version_update(
     request: AuthedRequest, version: ModelVersion, *, notice: str = "", error: str = ""
 ) -> HttpResponse:
-    """The request panel, with out-of-band stage box, lock box, activity feed and inbox count."""
+    """The request panel, with out-of-band every other part of the version page that an action can change: the stage
+    box, the header's "stage changed", the stage timeline, the details (Redact hides some), the lock box, the activity
+    feed and the inbox count."""
     version = ModelVersion.objects.select_related("model__owner", "created_by").get(pk=version.pk)  # as it is now
-    context = panels.request_panel(request.access, version, error=error) | {
+    context = panels.request_panel(request.access, version, error=error)
+    context |= stage_dependent_context(request, version) | {
         "notice": notice,
         "page": activity_page(params=request.GET, model=version.model, version=version),
         "current_version": version,
@@ -54,7 +57,7 @@ def change_request_create(request: AuthedRequest, slug: str, version: str) -> Ht
         response = (
             render(
                 request,
-                "approvals/partials/_request_panel.html",
+                "approvals/partials/_request_panel_update.html",
                 panels.request_panel(request.access, model_version, to_stage=to_stage),
             )
             if request.htmx
@@ -128,10 +131,19 @@ def _card_update(
         "change_request": refreshed,
         "notice": notice if refreshed.status == "pending" else "",  # a decided card says what happened itself
         "card_error": error,
-        "pending_count": None if in_inbox else selectors.pending_count_for_model(model=model),
         "review_form": ReviewForm(),
         "show_model": in_inbox,
     } | panels.review_actions(request.access, refreshed)
+    if in_inbox:
+        own = selectors.own_requests(user=request.user).filter(status="pending")
+        context |= {"pending_count": None, "own_total": own.count()}
+    else:  # the model card: its header's "updated", its stage summary and its tab's count change with the request
+        context |= {
+            "model": model,
+            "pending_count": selectors.pending_count_for_model(model=model),
+            "stage_summary": catalog_selectors.stage_counts(model),
+            "production_versions": catalog_selectors.production_versions(model=model),
+        }
     return render(request, "approvals/partials/_request_card_update.html", context)
 
 
@@ -210,7 +222,7 @@ def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
         "notice": notice,
         "policy_error": error,
     }
-    return render(request, "approvals/partials/_policy_box.html", context)
+    return render(request, "approvals/partials/_policy_update.html", context)  # with the header's "updated"
 
 
 @login_required

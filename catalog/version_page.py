@@ -41,14 +41,21 @@ def render_version_page(
     }
     if request.htmx and not request.htmx.history_restore_request:  # a page of the feed: nothing else is drawn
         return render_page(request, "activity/partials/_activity_feed.html", context)
-    artifacts = may_see_artifacts(request.access, version)
     context |= panels.request_panel(request.access, version, to_stage=to_stage, form=form, error=error)
-    context |= {
-        "timeline": activity_selectors.stage_timeline(version=version),
+    context |= stage_dependent_context(request, version) | {
         "can_comment": bool(may_comment(request.access, model)),
         "comment_form": comment_form or CommentForm(),
+    }
+    return render_page(request, "catalog/version_detail.html", context)
+
+
+def stage_dependent_context(request: AuthedRequest, version: ModelVersion) -> dict[str, Any]:
+    """What the parts of the page that a stage or lock change redraws need besides the request panel's context: the
+    stage timeline and the details that lock level Redact hides (the workflow views redraw them out of band)."""
+    artifacts = may_see_artifacts(request.access, version)
+    return {
+        "timeline": activity_selectors.stage_timeline(version=version),
         "redacted": not artifacts,
         "redacted_reason": artifacts.reason,
         "version_url": request.build_absolute_uri(version.get_absolute_url()),
     }
-    return render_page(request, "catalog/version_detail.html", context)

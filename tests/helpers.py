@@ -4,6 +4,7 @@ the URLs the tests open, reading HTML as a reader sees it, and driving the brows
 from __future__ import annotations
 
 import contextlib
+import difflib
 import http.client
 import json
 import re
@@ -319,6 +320,18 @@ PENDING_URL = "/models/churn-predictor/pending/"
 INBOX_URL = "/approvals/"
 REQUEST_COMMENT = "AUC 0.91 on the March holdout."
 PANEL = HTMX | {"HX-Target": "request-panel"}  # what htmx sends from the version page's request panel
+# What an action on the version page redraws besides the request panel, out of band.
+VERSION_OOB = [
+    "stage-box",
+    "version-meta",
+    "timeline",
+    "version-props",
+    "lock-box",
+    "activity-feed",
+    "inbox-count",
+]
+CARD_OOB = ["model-meta", "stage-summary", "pending-count", "inbox-count"]  # a card's action on the model card
+INBOX_CARD_OOB = ["own-count", "inbox-count"]  # a card's action in the inbox
 
 
 def action_url(action: str, change_request: StageChangeRequest) -> str:
@@ -629,6 +642,71 @@ def stage_badge(html: str) -> str:
     """The classes and text of the version page's stage badge, as "classes: text"."""
     badge = element(html, "stage-badge")
     return f"{badge.attrs['class']}: {badge.text}"
+
+
+# --- Out-of-band swaps --------------------------------------------------------------------------------------------
+
+CSRF_VALUE = re.compile(r'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*"')
+
+
+def _outer_span(html: str, element_id: str) -> tuple[int, int]:
+    found = element(html, element_id)
+    return found.start, found.start + len(found.html)
+
+
+def swapped_page(page: str, fragment: str, target: str) -> str:
+    """page as htmx leaves it after a response: each out-of-band element of fragment replaces the element with its
+    id (without its hx-swap-oob attribute, which htmx drops), then the rest of fragment replaces the element with
+    the id target (hx-swap="outerHTML")."""
+    oob = select(fragment, hx_swap_oob="true")
+    main = fragment
+    for swapped in reversed(oob):  # from the end, so that earlier spans stay put
+        start = main.index(swapped.html)
+        main = main[:start] + main[start + len(swapped.html) :]
+    for swapped in oob:
+        element_id = str(swapped.attrs["id"])
+        start, end = _outer_span(page, element_id)
+        page = page[:start] + re.sub(r'\s+hx-swap-oob="true"', "", swapped.html, count=1) + page[end:]
+    start, end = _outer_span(page, target)
+    return page[:start] + main.strip() + page[end:]
+
+
+def _comparable(html: str, leave_out: Sequence[str]) -> str:
+    """html's body with what may rightly differ between an updated page and a fresh one left out: the CSRF tokens
+    (masked anew on every render), the action's own message (role=status) and the elements with ids leave_out."""
+    body = select(html, "body")[0].html
+    cut = list(select(body, role="status")) + [e for i in leave_out if (e := find(body, i)) is not None]
+    outermost: list[Element] = []
+    for gone in sorted(cut, key=lambda e: e.start):
+        if not outermost or gone.start >= outermost[-1].start + len(outermost[-1].html):
+            outermost.append(gone)  # an element inside one already cut goes with it
+    for gone in reversed(outermost):
+        body = body[: gone.start] + body[gone.start + len(gone.html) :]
+    body = CSRF_VALUE.sub(r"\1…", body)
+    return re.sub(r">\s+<", "><", " ".join(body.split()))
+
+
+def assert_swaps_match_fresh_page(
+    before: str, response: Response, *, target: str, fresh: str, leave_out: Sequence[str] = ()
+) -> str:
+    """Applying the htmx response to the page before the action gives the page a fresh load shows: each region the
+    response swaps, and then every other part of the page (nothing else was left stale). Returns the updated page."""
+    assert response.status_code == 200
+    updated = swapped_page(before, response.text, target)
+    for element_id in [target, *oob_ids(response.text)]:
+        if element_id in leave_out:
+            continue
+        region, fresh_region = find(updated, element_id), find(fresh, element_id)
+        assert fresh_region is not None, f"#{element_id} is not on the fresh page"
+        assert region is not None
+        assert _comparable(f"<body>{region.html}</body>", []) == _comparable(f"<body>{fresh_region.html}</body>", []), (
+            f"#{element_id} differs from a fresh load"
+        )
+    mine, theirs = _comparable(updated, leave_out), _comparable(fresh, leave_out)
+    if mine != theirs:
+        diff = difflib.unified_diff(theirs.split("><"), mine.split("><"), "fresh", "updated", lineterm="", n=2)
+        raise AssertionError("the page differs from a fresh load:\n" + "\n".join(list(diff)[:60]))
+    return updated
 
 
 # --- Responses ----------------------------------------------------------------------------------------------------

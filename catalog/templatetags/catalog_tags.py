@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from catalog.find import quoted
-from catalog.models import RegisteredModel, Stage, skipped_stages
+from catalog.models import RegisteredModel, Stage, skipped_stages, stage_count_field
 from core.markdown import render_markdown
 
 register = template.Library()
@@ -46,6 +46,12 @@ def versions_in_stage_url(model: RegisteredModel, stage: str) -> str:
 def find_message(message: str) -> SafeString:
     """A FindError's message with its `quoted` parts (keys, operators, values) set as code."""
     return mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(message)))  # escaped before marking up
+
+
+@register.filter
+def count_in(model: RegisteredModel, stage: str) -> int:
+    """How many of model's versions are in stage (the model row holds the counts: no query)."""
+    return int(getattr(model, stage_count_field(stage), 0))
 
 
 @register.filter
