@@ -38,7 +38,7 @@ def test_bob_approves_on_the_version_page_and_the_header_badge_and_timeline_foll
     header = bob.locator("#version-meta")
     timeline = bob.get_by_role("list", name=f"Stages of version {version.name}, oldest first").get_by_role("listitem")
     expect(bob.locator("#stage-badge")).to_have_text("Development")
-    expect(header).not_to_contain_text("stage changed 0")
+    expect(header).not_to_contain_text("just now")
     expect(timeline.last).to_contain_text("Development")
     periods = timeline.count()
     mark_document(bob)
@@ -49,7 +49,7 @@ def test_bob_approves_on_the_version_page_and_the_header_badge_and_timeline_foll
 
     expect(panel.get_by_role("status")).to_have_text("Approved.")
     expect(bob.locator("#stage-badge")).to_have_text("Staging")
-    expect(header).to_contain_text("stage changed 0\xa0minutes ago")
+    expect(header).to_contain_text(re.compile(r"stage changed .*just now"))
     expect(timeline).to_have_count(periods + 1)
     expect(timeline.last).to_contain_text(re.compile(r"Staging\s.*now", re.S))
     expect(timeline.last).to_contain_text("Approved by bob; requested by alice.")
@@ -86,7 +86,7 @@ def test_bob_approves_a_promotion_on_the_pending_tab_and_the_stage_summary_follo
     expect(summary.locator("li.production .n")).to_have_text(str(in_production + 1))
     expect(summary.get_by_role("list", name="Versions in Production")).to_contain_text(version.name)
     expect(bob.locator("#pending-count")).to_have_text(str(pending - 1))
-    expect(bob.locator("#model-meta")).to_contain_text("updated 0\xa0minutes ago")
+    expect(bob.locator("#model-meta")).to_contain_text(re.compile(r"updated .*just now"))
     assert focused_inside(bob, f"#change-request-{change_request.pk}"), "focus is not on the result"
     assert_same_document(bob)
     screenshot(bob, "updates-02-bob-approved-on-the-pending-tab")
