@@ -58,7 +58,7 @@ def model_list(request: AuthedRequest) -> HttpResponse:
     queryset = selectors.visible_models(user=request.user).select_related("owner")
     catalog_filter = CatalogFilter(request.GET or None, queryset=queryset)
     page = page_of(request, selectors.with_labels(catalog_filter.qs))
-    context = {
+    context = selectors.page_suggestions(list(page.object_list)) | {
         "filter": catalog_filter,
         "page": page,
         "tiles": [(m, selectors.stage_counts(m)) for m in page.object_list],
@@ -68,6 +68,26 @@ def model_list(request: AuthedRequest) -> HttpResponse:
     }
     partial = "catalog" if request.htmx.target == "catalog" else "results"
     return render_page(request, "catalog/model_list.html", context, partial=partial)
+
+
+def _suggestions(request: AuthedRequest, options: list[str]) -> HttpResponse:
+    response = render(request, "catalog/partials/_suggestions.html", {"options": options})
+    response["Cache-Control"] = "private, no-store"  # what a user may see changes with their roles
+    return response
+
+
+@login_required
+@require_GET
+def suggest_labels(request: AuthedRequest) -> HttpResponse:
+    text = request.GET.get("label", "")[:50]
+    return _suggestions(request, selectors.label_suggestions(user=request.user, text=text))
+
+
+@login_required
+@require_GET
+def suggest_owners(request: AuthedRequest) -> HttpResponse:
+    text = request.GET.get("owner", "")[:150]
+    return _suggestions(request, selectors.owner_suggestions(user=request.user, text=text))
 
 
 @login_required

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # OpClass in the catalog's trigram indexes; lookups only on PostgreSQL
     "django_htmx",
     "django_filters",
     "guardian",
