@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "activity",
+    "notifications",
     "api",
     "mlflow_compat",
     "bench",
@@ -89,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "approvals.context_processors.inbox",
+                "notifications.context_processors.nav",  # the inbox and notification badges, in one query
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
         },

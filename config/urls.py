@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("activity.urls")),
     path("", include("approvals.urls")),
+    path("", include("notifications.urls")),
     path("", include("catalog.urls")),
 ]
