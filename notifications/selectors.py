@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
@@ -48,21 +49,21 @@ def notifications(*, user: AnyUser) -> QuerySet[ActivityEntry]:
     )
 
 
-def read_at(*, user: AnyUser) -> datetime | None:
+def read_at(*, user: User) -> datetime | None:
     """When user last marked their notifications read (None: never)."""
-    marker = ReadMarker.objects.filter(user_id=user.pk).first()
+    marker = ReadMarker.objects.filter(user=user).first()
     return marker.read_at if marker else None
 
 
-def _unread(user: AnyUser) -> QuerySet[ActivityEntry]:
-    marker = ReadMarker.objects.filter(user_id=user.pk, read_at__gte=OuterRef("created_at"))
+def _unread(user: User) -> QuerySet[ActivityEntry]:
+    marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
     return notifications(user=user).exclude(Exists(marker))
 
 
 def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     """The navigation's two badges, each counted up to 100, in one query: requests waiting for user's review and
     user's unread notifications."""
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         return 0, 0
     # One round trip for both: every page shows both badges, and a second query per page is what the budget forbids.
     inbox_sql, inbox_params = (
