@@ -194,3 +194,9 @@ def test_the_count_adds_no_query_to_a_page(reader: Any, django_assert_num_querie
     assert (
         count_badge(page.text, "notification-count") == 2 * size + (size + 1) // 2
     )  # decisions, comments; requests where reader owns
+
+
+def test_the_count_stops_at_99_plus(reader: Any) -> None:
+    build(40, reader)  # 100 notifications
+    page = client_for(reader).get("/").text
+    assert element(page, "notification-count").text == "99+"
