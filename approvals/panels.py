@@ -16,7 +16,7 @@ from catalog.models import (
     Stage,
     skipped_stages,
 )
-from catalog.permissions import Access, may_edit_version
+from catalog.permissions import Access, may_edit_version, may_manage_collaborators
 
 
 def review_actions(access: Access, change_request: StageChangeRequest) -> dict[str, bool]:
@@ -53,10 +53,22 @@ def request_panel(
     }
     if pending is not None:
         context.update(review_actions(access, pending))
+        context |= _approvers(access, version, requester=pending.requester)
     if can_request and to_stage in Stage.values and to_stage != version.stage:
         context["compose"] = _compose(version, to_stage)
         context["request_form"] = form or ChangeRequestForm(initial={"to_stage": to_stage})
+        context |= _approvers(access, version, requester=access.user)
     return context
+
+
+def _approvers(access: Access, version: ModelVersion, *, requester: Any) -> dict[str, Any]:
+    """Who may approve a request by requester (so that nobody waits on a request no one can approve), and whether the
+    user may add reviewers."""
+    return {
+        "approvers": selectors.eligible_reviewers(model=version.model, requester=requester),
+        "requester_is_me": access.is_active and requester.pk == access.user.pk,
+        "can_add_reviewers": bool(may_manage_collaborators(access, version.model)),
+    }
 
 
 def _compose(version: ModelVersion, to_stage: str) -> dict[str, Any]:

@@ -5,6 +5,9 @@ Each function returns a catalog.permissions.Verdict; see that module for how vie
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
+from django.db.models import Q
+
 from approvals.models import StageChangeRequest, Status
 from catalog.models import LOCK_ORDER, LockLevel, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import (
@@ -17,6 +20,7 @@ from catalog.permissions import (
     Who,
     access_of,
     blocked,
+    holders_filter,
     refused,
 )
 
@@ -60,6 +64,13 @@ def may_review(who: Who, change_request: StageChangeRequest, *, already_reviewed
     if already_reviewed:
         return blocked("You have already reviewed this request.")
     return ALLOWED
+
+
+def eligible_reviewers_filter(model: RegisteredModel, *, requester: User | None) -> Q:
+    """A filter on User matching who may review a request by requester on model: may_review's rule (Reviewers and
+    Owners, never the requester), for the people who hold the role (superusers may too, but are not listed)."""
+    holders = holders_filter(model, REVIEW)
+    return holders & ~Q(pk=requester.pk) if requester is not None else holders
 
 
 def may_try_review(who: Who, change_request: StageChangeRequest) -> Verdict:

@@ -24,6 +24,7 @@ from catalog import card
 from catalog import selectors as catalog_selectors
 from catalog.models import MAX_APPROVALS, MIN_APPROVALS, LockLevel, ModelVersion, RegisteredModel
 from catalog.permissions import Access, Verdict
+from catalog.templatetags.catalog_tags import and_list
 from catalog.version_page import render_version_page, stage_dependent_context
 from core.http import next_url, page_of, render_page
 from core.keyset import keyset_page
@@ -78,7 +79,10 @@ def change_request_create(request: AuthedRequest, slug: str, version: str) -> Ht
         services.request_stage_change(actor=request.user, version=model_version, **form.cleaned_data)
     except services.WorkflowError as error:
         return _after_action(request, model_version, error=str(error))
-    return _after_action(request, model_version, notice="Requested. Reviewers have been notified.")
+    # Say so only when someone was written to; the panel then says who can approve it.
+    notified = selectors.reviewer_emails(model=model_version.model, excluding=request.user)
+    notice = "Requested. Reviewers have been notified." if notified else "Requested. Nobody was notified by mail."
+    return _after_action(request, model_version, notice=notice)
 
 
 def _after_action(request: AuthedRequest, version: ModelVersion, *, notice: str = "", error: str = "") -> HttpResponse:
@@ -196,30 +200,47 @@ def policy_context(access: Access, model: RegisteredModel) -> dict[str, Any]:
     }
 
 
+def _too_few_reviewers(model: RegisteredModel) -> str:
+    """The warning when fewer people may review the model's stage changes than a request needs approvals, or ""."""
+    reviewers = selectors.eligible_reviewers(model=model, requester=None, limit=MAX_APPROVALS)
+    needed = model.required_approvals
+    if reviewers.more or len(reviewers.names) >= needed:
+        return ""
+    who = f"only {and_list(reviewers.names)} can" if reviewers.names else "nobody can"
+    return (
+        f"A stage change needs {needed} approvals, but {who} review this model’s stage changes (and never their own "
+        "requests), so requests will wait until you add reviewers on the Collaborators tab or a superuser approves."
+    )
+
+
 @login_required
 @require_POST
 def policy_set(request: AuthedRequest, slug: str) -> HttpResponse:
     model = catalog_selectors.get_model(who=request.access, slug=slug)
     permissions.may_set_approval_policy(request.access, model).check_role()
     form = PolicyForm(request.POST)
-    error = notice = ""
+    error = notice = warning = ""
     if form.is_valid():
         try:
             model = services.set_approval_policy(
                 actor=request.user, model=model, required_approvals=form.cleaned_data["required_approvals"]
             )
             notice = f"Stage changes now need {model.required_approvals} approval(s)."
+            warning = _too_few_reviewers(model)
         except services.WorkflowError as refused:
             error = str(refused)
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if not request.htmx:
         messages.error(request, error) if error else messages.success(request, notice)
+        if warning:
+            messages.warning(request, warning)
         return redirect(model)
     context = policy_context(request.access, model) | {
         "model": model,
         "policy_form": form if error else None,
         "notice": notice,
+        "policy_warning": warning,
         "policy_error": error,
     }
     return render(request, "approvals/partials/_policy_update.html", context)  # with the header's "updated"

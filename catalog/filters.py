@@ -7,12 +7,36 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 
 from approvals.models import StageChangeRequest, Status
 from catalog.models import DataType, ModelVersion, RegisteredModel, Stage, TaskType, stage_count_field
 from core.keyset import without_cursor
+
+
+def matching_model_ids(text: str) -> QuerySet[Any]:
+    """The ids of the models whose name, description or labels, or one of whose versions' names or labels, contain
+    text, ignoring case.
+
+    A union of one query per column rather than one OR across joins: each part is an icontains that PostgreSQL answers
+    from the column's trigram index (catalog migration 0006), where an OR across joins would scan every model.
+    """
+    model_labels = RegisteredModel.labels.through.objects.filter(label__name__icontains=text)
+    version_labels = ModelVersion.labels.through.objects.filter(label__name__icontains=text)
+    parts = [
+        RegisteredModel.objects.filter(description__icontains=text).values("pk"),
+        model_labels.values("registeredmodel_id"),
+        ModelVersion.objects.filter(name__icontains=text).values("model_id"),
+        version_labels.values("modelversion__model_id"),
+    ]
+    return (
+        RegisteredModel.objects.filter(name__icontains=text)
+        .order_by()
+        .values("pk")
+        .union(*(part.order_by() for part in parts))
+    )
 
 
 class CatalogFilter(django_filters.FilterSet):
@@ -23,8 +47,8 @@ class CatalogFilter(django_filters.FilterSet):
         label="Has a version in",
         empty_label="Any stage",
     )
-    label = django_filters.CharFilter(field_name="labels__name", label="Label", max_length=50)
-    owner = django_filters.CharFilter(field_name="owner__username", label="Owner", max_length=150)
+    label = django_filters.CharFilter(method="with_label", label="Label", max_length=50)
+    owner = django_filters.CharFilter(method="owned_by", label="Owner", max_length=150)
     task_type = django_filters.ChoiceFilter(choices=TaskType.choices, label="Task", empty_label="Any task")
     data_type = django_filters.ChoiceFilter(choices=DataType.choices, label="Data", empty_label="Any data")
     sort = django_filters.ChoiceFilter(
@@ -44,7 +68,23 @@ class CatalogFilter(django_filters.FilterSet):
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
-        self.form.fields["q"].widget = forms.TextInput(attrs={"type": "search", "placeholder": "Name or description"})
+        self.form.fields["q"].widget = forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, description, label or version"}
+        )
+        # Suggestions as you type: a datalist the page fills, refreshed by htmx from the suggestion endpoints.
+        for field, url in (("label", "catalog:suggest-labels"), ("owner", "catalog:suggest-owners")):
+            self.form.fields[field].widget = forms.TextInput(
+                attrs={
+                    "list": f"{field}-options",
+                    "autocomplete": "off",
+                    "hx-get": reverse(url),
+                    "hx-trigger": "input changed delay:200ms",
+                    "hx-target": f"#{field}-options",
+                    "hx-swap": "innerHTML",
+                    "hx-sync": "this:replace",
+                }
+            )
+        self.form.fields["owner"].help_text = "The start of a username."
 
     @property
     def qs(self) -> QuerySet[RegisteredModel]:
@@ -57,7 +97,15 @@ class CatalogFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+        return queryset.filter(pk__in=matching_model_ids(value))
+
+    def with_label(self, queryset: QuerySet[RegisteredModel], name: str, value: str) -> QuerySet[RegisteredModel]:
+        value = value.strip().lower()  # labels are stored in lowercase
+        return queryset.filter(labels__name=value) if value else queryset
+
+    def owned_by(self, queryset: QuerySet[RegisteredModel], name: str, value: str) -> QuerySet[RegisteredModel]:
+        value = value.strip()
+        return queryset.filter(owner__username__istartswith=value) if value else queryset
 
     def has_version_in_stage(
         self, queryset: QuerySet[RegisteredModel], name: str, value: str

@@ -92,6 +92,9 @@ class LabelsField(forms.CharField):
         return parse_labels(super().clean(value))
 
 
+MAX_REVIEWERS = 20  # named at once when registering a model; the Collaborators tab takes more
+
+
 class ModelRegisterForm(forms.Form):
     name = forms.CharField(
         max_length=MAX_MODEL_NAME, help_text=f"Unique in the catalog, 1–{MAX_MODEL_NAME} characters."
@@ -103,12 +106,58 @@ class ModelRegisterForm(forms.Form):
     visibility = forms.ChoiceField(
         choices=Visibility.choices, initial=Visibility.ORGANIZATION, widget=forms.RadioSelect
     )
+    reviewers = forms.CharField(
+        label="Reviewers",
+        required=False,
+        max_length=MAX_REVIEWERS * 152,
+        help_text="Usernames, comma-separated: they get the Reviewer role and can approve stage changes "
+        "(you cannot approve your own requests).",
+    )
+    reviewer_groups = forms.CharField(
+        label="Reviewer groups",
+        required=False,
+        max_length=MAX_REVIEWERS * 152,
+        help_text="Group names, comma-separated: every member gets the Reviewer role.",
+    )
+
+    def __init__(self, *args: Any, actor: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor  # who registers the model, and will own it
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if RegisteredModel.objects.filter(name__iexact=name).exists():
             raise forms.ValidationError("A model with this name already exists (names ignore case).")
         return name
+
+    def clean_reviewers(self) -> list[Any]:
+        names = _names(self.cleaned_data["reviewers"])
+        if self.actor is not None and self.actor.get_username() in names:
+            raise forms.ValidationError("You will own the model; list the other people who should review it.")
+        found = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names, is_active=True)}
+        return [found[name] for name in names if _found(found, name, "No active user is called “{}”.")]
+
+    def clean_reviewer_groups(self) -> list[Group]:
+        names = _names(self.cleaned_data["reviewer_groups"])
+        found = {g.name: g for g in Group.objects.filter(name__in=names)}
+        return [found[name] for name in names if _found(found, name, "No group is called “{}”.")]
+
+    def collaborator_fields(self) -> tuple[list[Any], list[Group]]:
+        """The reviewers and reviewer groups, taken out of cleaned_data (what is left registers the model)."""
+        return self.cleaned_data.pop("reviewers"), self.cleaned_data.pop("reviewer_groups")
+
+
+def _names(text: str) -> list[str]:
+    names = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if len(names) > MAX_REVIEWERS:
+        raise forms.ValidationError(f"At most {MAX_REVIEWERS} at once; add more on the Collaborators tab.")
+    return names
+
+
+def _found(found: dict[str, Any], name: str, message: str) -> bool:
+    if name not in found:
+        raise forms.ValidationError(message.format(name))
+    return True
 
 
 class ModelEditForm(forms.Form):

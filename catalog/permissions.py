@@ -295,6 +295,19 @@ def _holds(user: User, codename: str, *, correlated: bool) -> models.Q:
     return models.Q(pk__in=direct.values("content_object_id")) | models.Q(pk__in=via_group.values("content_object_id"))
 
 
+def holders_filter(model: RegisteredModel, codename: str) -> models.Q:
+    """A filter on User matching the active users who hold codename on model, directly or through a group (superusers
+    only when they also hold it: a list of "who can act" names the people with the role)."""
+    direct = RegisteredModelUserObjectPermission.objects.filter(content_object=model, permission__codename=codename)
+    groups = RegisteredModelGroupObjectPermission.objects.filter(content_object=model, permission__codename=codename)
+    members = User.groups.through.objects.filter(group_id__in=groups.values("group_id"))
+    # Two subqueries on the model's own grants: guardian's get_users_with_perms ORs across two outer joins, which
+    # PostgreSQL answers by reading every grant of every model (25 ms at 10,000 models).
+    return (models.Q(pk__in=direct.values("user_id")) | models.Q(pk__in=members.values("user_id"))) & models.Q(
+        is_active=True
+    )
+
+
 def probe_grants_per_row() -> bool:
     """Whether a query that walks an index and stops after a page should check each row's model with a correlated
     probe of the grants (PostgreSQL: 0.6 ms for a page of versions at 10,000 models, against 25 ms for the list

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, QueryDict
 
@@ -65,6 +66,43 @@ def search_versions(*, user: AnyUser, params: QueryDict, size: int) -> VersionSe
         return VersionSearch(version_filter, text, error.message, nothing)
     page = keyset_page(found.select_related("model"), params, size=size)
     return VersionSearch(version_filter, text, "", page)
+
+
+SUGGESTIONS = 10
+
+
+def label_suggestions(*, user: AnyUser, text: str, limit: int = SUGGESTIONS) -> list[str]:
+    """Names of labels containing text (any case) that a model user may view carries, alphabetically, at most limit."""
+    text = text.strip().lower()
+    if not text:
+        return []
+    # A label is suggested only when a model user may view carries it: the names of private models' labels stay
+    # private. The trigram index on the label's name finds the candidates; the probe checks each one's models.
+    carried = RegisteredModel.objects.filter(
+        permissions.viewable_models_filter(user, correlated=True), labels=OuterRef("pk")
+    )
+    found = Label.objects.filter(Exists(carried), name__icontains=text).order_by("name")
+    return list(found.values_list("name", flat=True)[:limit])
+
+
+def owner_suggestions(*, user: AnyUser, text: str, limit: int = SUGGESTIONS) -> list[str]:
+    """Usernames starting with text (any case) of owners of models user may view, alphabetically, at most limit."""
+    text = text.strip()
+    if not text:
+        return []
+    owned = RegisteredModel.objects.filter(
+        permissions.viewable_models_filter(user, correlated=True), owner=OuterRef("pk")
+    )
+    found = get_user_model().objects.filter(Exists(owned), username__istartswith=text).order_by("username")
+    return list(found.values_list("username", flat=True)[:limit])
+
+
+def page_suggestions(models_: list[RegisteredModel]) -> dict[str, list[str]]:
+    """The labels and owners of the models on a page (already read with them: no query), for the filters' datalists
+    before anything is typed, and without JavaScript."""
+    labels = sorted({label.name for model in models_ for label in model.labels.all()})
+    owners = sorted({model.owner.get_username() for model in models_})
+    return {"label_options": labels, "owner_options": owners}
 
 
 def get_model(*, who: Who, slug: str) -> RegisteredModel:

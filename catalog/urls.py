@@ -18,4 +18,6 @@ urlpatterns = [
     path("models/<slug:slug>/versions/<str:version>/", views.version_detail, name="version-detail"),
     path("models/<slug:slug>/versions/<str:version>/edit/", views.version_edit, name="version-edit"),
     path("versions/", views.version_list, name="version-list"),
+    path("suggestions/labels/", views.suggest_labels, name="suggest-labels"),
+    path("suggestions/owners/", views.suggest_owners, name="suggest-owners"),
 ]

@@ -18,6 +18,7 @@ from catalog.models import ModelVersion
 from catalog.permissions import may_see_artifacts
 from core.http import render_page
 from core.types import AuthedRequest
+from notifications import selectors as notification_selectors
 
 
 def render_version_page(
@@ -45,6 +46,7 @@ def render_version_page(
     context |= stage_dependent_context(request, version) | {
         "can_comment": bool(may_comment(request.access, model)),
         "comment_form": comment_form or CommentForm(),
+        "decision": notification_selectors.decision_banner(user=request.user, version=version),
     }
     return render_page(request, "catalog/version_detail.html", context)
 

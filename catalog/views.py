@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from catalog.forms import (
 )
 from catalog.models import RegisteredModel
 from catalog.permissions import ROLE_DESCRIPTIONS, Role
+from catalog.templatetags.catalog_tags import and_list
 from catalog.version_page import render_version_page
 from core.http import page_of, query_without_page, render_page
 from core.types import AuthedRequest
@@ -56,7 +58,7 @@ def model_list(request: AuthedRequest) -> HttpResponse:
     queryset = selectors.visible_models(user=request.user).select_related("owner")
     catalog_filter = CatalogFilter(request.GET or None, queryset=queryset)
     page = page_of(request, selectors.with_labels(catalog_filter.qs))
-    context = {
+    context = selectors.page_suggestions(list(page.object_list)) | {
         "filter": catalog_filter,
         "page": page,
         "tiles": [(m, selectors.stage_counts(m)) for m in page.object_list],
@@ -66,6 +68,26 @@ def model_list(request: AuthedRequest) -> HttpResponse:
     }
     partial = "catalog" if request.htmx.target == "catalog" else "results"
     return render_page(request, "catalog/model_list.html", context, partial=partial)
+
+
+def _suggestions(request: AuthedRequest, options: list[str]) -> HttpResponse:
+    response = render(request, "catalog/partials/_suggestions.html", {"options": options})
+    response["Cache-Control"] = "private, no-store"  # what a user may see changes with their roles
+    return response
+
+
+@login_required
+@require_GET
+def suggest_labels(request: AuthedRequest) -> HttpResponse:
+    text = request.GET.get("label", "")[:50]
+    return _suggestions(request, selectors.label_suggestions(user=request.user, text=text))
+
+
+@login_required
+@require_GET
+def suggest_owners(request: AuthedRequest) -> HttpResponse:
+    text = request.GET.get("owner", "")[:150]
+    return _suggestions(request, selectors.owner_suggestions(user=request.user, text=text))
 
 
 @login_required
@@ -91,14 +113,23 @@ def version_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def model_register(request: AuthedRequest) -> HttpResponse:
-    form = ModelRegisterForm(request.POST or None)
+    form = ModelRegisterForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
+        users, groups = form.collaborator_fields()
         try:
-            model = services.register_model(actor=request.user, **form.cleaned_data)
+            # The model and its first reviewers together: a refused reviewer leaves no model half set up.
+            with transaction.atomic():
+                model = services.register_model(actor=request.user, **form.cleaned_data)
+                for user in users:
+                    services.add_collaborator(actor=request.user, model=model, role=Role.REVIEWER, user=user)
+                for group in groups:
+                    services.add_collaborator(actor=request.user, model=model, role=Role.REVIEWER, group=group)
         except services.CatalogError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Registered {model.name}. Register its first version next.")
+            reviewers = [u.get_username() for u in users] + [f"group {g.name}" for g in groups]
+            added = f" {and_list(reviewers)} can review its stage changes." if reviewers else ""
+            messages.success(request, f"Registered {model.name}.{added} Register its first version next.")
             return redirect(model)
     return render(request, "catalog/model_register.html", {"form": form, "nav": "catalog"})
 

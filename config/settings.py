@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # OpClass in the catalog's trigram indexes; lookups only on PostgreSQL
     "django_htmx",
     "django_filters",
     "guardian",
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "catalog",
     "approvals",
     "activity",
+    "notifications",
     "api",
     "mlflow_compat",
     "bench",
@@ -114,7 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "approvals.context_processors.inbox",
+                "notifications.context_processors.nav",  # the inbox and notification badges, in one query
             ],
             "builtins": ["django_htmx.templatetags.django_htmx"],
         },

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("activity.urls")),
     path("", include("approvals.urls")),
+    path("", include("notifications.urls")),
     path("", include("catalog.urls")),
 ]

@@ -69,7 +69,7 @@ ACTIVITY_PAGES = [
     ("/activity/?model=busy&stage=production", ACTIVITY_RESULTS, 3),
     ("/models/busy/activity/", {}, 10),
     ("/models/busy/activity/?actor=busy-reviewer1&kind=stage_change_approved", ACTIVITY_RESULTS, 9),
-    ("/models/busy/versions/v0/", {}, 12),  # with the timeline: its moves and their approvals
+    ("/models/busy/versions/v0/", {}, 13),  # with the timeline (moves, approvals) and the decision banner
     ("/models/busy/versions/v0/", HTMX, 8),
     ("/models/busy/history/?at=2025-01-01T00:00", {}, 10),  # the stages as of: one query
     ("/models/busy/history/?at=2025-01-01T00:00", HTMX, 9),

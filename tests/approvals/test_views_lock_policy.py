@@ -8,6 +8,9 @@ import pytest
 
 from approvals import services
 from catalog.models import LockLevel, ModelVersion, RegisteredModel
+from catalog.permissions import Role
+from catalog.services import add_collaborator
+from tests.factories import GroupFactory, UserFactory
 from tests.helpers import (
     HTMX,
     LOCK_URL,
@@ -20,6 +23,7 @@ from tests.helpers import (
     database_state,
     element,
     messages_shown,
+    select,
     select_options,
 )
 
@@ -72,14 +76,38 @@ def test_owner_sets_the_approval_policy(model: Any, owner: Any) -> None:
     assert RegisteredModel.objects.get(pk=model.pk).required_approvals == 3
 
 
-def test_owner_sets_the_approval_policy_without_javascript(model: Any, owner: Any) -> None:
+def test_owner_sets_the_approval_policy_without_javascript(model: Any, owner: Any, reviewer: Any) -> None:
     client = client_for(owner)
     response = client.post(POLICY_URL, {"required_approvals": "2"})
     assert response.status_code == 302
     assert response["Location"] == "/models/churn-predictor/"
     page = client.get(response["Location"])
-    assert messages_shown(page.text) == ["Stage changes now need 2 approval(s)."]
+    assert messages_shown(page.text) == ["Stage changes now need 2 approval(s)."]  # owner and reviewer: no warning
     assert element(page.text, "required-approvals").text == "2"
+
+
+def test_policy_above_the_number_of_reviewers_warns(model: Any, owner: Any, reviewer: Any, editor: Any) -> None:
+    response = client_for(owner).post(POLICY_URL, {"required_approvals": "3"}, headers=HTMX)
+    [warning] = select(element(response.text, "policy-box").html, "div", **{"data-testid": "policy-warning"})
+    assert "needs 3 approvals, but only owner and reviewer can review" in warning.text
+    assert select(warning.html, "a")[0].attrs["href"] == "/models/churn-predictor/collaborators/"
+    assert RegisteredModel.objects.get(pk=model.pk).required_approvals == 3  # saved: reviewers may be added next
+
+
+def test_policy_warning_counts_group_members_and_without_javascript(model: Any, owner: Any) -> None:
+    team = GroupFactory.create(name="risk")
+    for name in ("ann", "ben"):
+        UserFactory.create(username=name).groups.add(team)
+    add_collaborator(actor=owner, model=model, group=team, role=Role.REVIEWER)
+    client = client_for(owner)
+    assert "policy-warning" not in client.post(POLICY_URL, {"required_approvals": "3"}, headers=HTMX).text
+    page = client.post(POLICY_URL, {"required_approvals": "4"}, follow=True)
+    assert messages_shown(page.text) == [
+        "Stage changes now need 4 approval(s).",
+        "A stage change needs 4 approvals, but only ann, ben and owner can review this model’s stage changes (and "
+        "never their own requests), so requests will wait until you add reviewers on the Collaborators tab or a "
+        "superuser approves.",
+    ]
 
 
 @pytest.mark.parametrize(

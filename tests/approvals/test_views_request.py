@@ -230,3 +230,52 @@ def test_request_on_a_locked_version_is_refused_with_a_message(version: Any, own
     page = client_for(editor).post(CREATE_URL, {"to_stage": "staging"}, follow=True)
     assert messages_shown(page.text) == ["Version v1.0.0 is locked (Closed); its stage cannot change."]
     assert database_state() == before
+
+
+# --- Who can approve: a new model is not a dead end ------------------------------------------------------------------
+
+
+def test_the_panel_names_who_can_approve_before_and_after_the_request(version: Any, editor: Any, reviewer: Any) -> None:
+    client = client_for(editor)
+    compose = element(client.get(f"{CREATE_URL}?to_stage=staging", headers=HTMX).text, "request-panel")
+    assert "Who can approve: owner and reviewer (Reviewers and Owners of this model other than you)." in compose.text
+    response = client.post(CREATE_URL, {"to_stage": "staging"}, headers=PANEL)
+    panel = element(response.text, "request-panel")
+    assert "Requested. Reviewers have been notified." in panel.text
+    assert "Who can approve: owner and reviewer" in panel.text
+    # Another reader of the version page sees the same names, without "other than you".
+    seen_by_reviewer = element(client_for(reviewer).get(VERSION_URL).text, "request-panel")
+    assert "Who can approve: owner and reviewer (Reviewers and Owners of this model)." in seen_by_reviewer.text
+
+
+def test_a_request_nobody_else_can_review_says_so_and_links_owners_to_the_collaborators_tab(
+    version: Any, owner: Any, viewer: Any, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(owner).post(CREATE_URL, {"to_stage": "staging"}, headers=PANEL)
+    assert mailoutbox == []
+    panel = element(response.text, "request-panel")
+    assert "Requested. Nobody was notified by mail." in panel.text
+    assert "Reviewers have been notified" not in panel.text
+    assert "Nobody but you can review this model’s stage changes, so only a superuser can approve your request." in (
+        panel.text
+    )
+    assert 'href="/models/churn-predictor/collaborators/"' in panel.html
+    assert "Add reviewers on the Collaborators tab" in panel.text
+
+    # A viewer reads who made it, and is not offered a page they cannot use.
+    seen_by_viewer = element(client_for(viewer).get(VERSION_URL).text, "request-panel")
+    assert "Nobody but owner can review this model’s stage changes" in seen_by_viewer.text
+    assert "Ask an owner of the model to add reviewers." in seen_by_viewer.text
+    assert "/collaborators/" not in seen_by_viewer.html
+
+
+def test_reviewers_without_an_address_are_named_but_not_said_to_be_notified(
+    version: Any, editor: Any, reviewer: Any, owner: Any
+) -> None:
+    type(owner).objects.filter(pk__in=[owner.pk, reviewer.pk]).update(email="")
+    client = client_for(editor)
+    client.post(CREATE_URL, {"to_stage": "staging"})
+    page = client.get(VERSION_URL)
+    assert messages_shown(page.text) == ["Requested. Nobody was notified by mail."]
+    assert "Who can approve: owner and reviewer" in element(page.text, "request-panel").text

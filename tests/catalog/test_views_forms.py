@@ -10,8 +10,10 @@ import pytest
 from activity.models import ActivityEntry, Verb
 from catalog import permissions
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
-from tests.factories import VersionFactory
-from tests.helpers import CATALOG_POSTS, assert_full_page, catalog_url, client_for, stage_badge
+from catalog.permissions import Role
+from catalog.selectors import collaborators
+from tests.factories import GroupFactory, UserFactory, VersionFactory
+from tests.helpers import CATALOG_POSTS, assert_full_page, catalog_url, client_for, database_state, stage_badge
 
 # --- Register a model ---------------------------------------------------------------------------------------------
 
@@ -58,6 +60,54 @@ def test_register_model_with_errors_rerenders_the_form(owner: Any, model: Any) -
     assert "Select a valid choice." in response.text
     assert 'value="CHURN predictor"' in response.text
     assert RegisteredModel.objects.count() == 1
+
+
+def test_register_model_with_reviewers_adds_them_through_the_collaborator_service(outsider: Any) -> None:
+    GroupFactory.create(name="model-risk")
+    UserFactory.create(username="bob")
+    data = {
+        "name": "Fraud Detector",
+        "task_type": "unknown",
+        "data_type": "unknown",
+        "visibility": "organization",
+        "reviewers": "bob",
+        "reviewer_groups": "model-risk",
+    }
+    client = client_for(outsider)
+    response = client.post("/models/new/", data)
+    assert response.status_code == 302
+    model = RegisteredModel.objects.get(slug="fraud-detector")
+    assert [(c.kind, c.name, c.role) for c in collaborators(model=model)] == [
+        ("user", "outsider", Role.OWNER),
+        ("user", "bob", Role.REVIEWER),
+        ("group", "model-risk", Role.REVIEWER),
+    ]
+    added = ActivityEntry.objects.filter(model=model, verb=Verb.COLLABORATOR_ADDED, actor=outsider)
+    assert sorted((e.extra["principal"], e.extra["role"]) for e in added) == [
+        ("group model-risk", "Reviewer"),
+        ("user bob", "Reviewer"),
+    ]
+    card = client.get(response["Location"]).text
+    assert "Registered Fraud Detector. bob and group model-risk can review its stage changes." in card
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"reviewers": "nobody-here"}, "No active user is called “nobody-here”."),
+        ({"reviewer_groups": "no-such-team"}, "No group is called “no-such-team”."),
+        ({"reviewers": "outsider"}, "You will own the model; list the other people who should review it."),
+    ],
+)
+def test_register_model_with_unknown_reviewers_is_a_form_error_and_registers_nothing(
+    outsider: Any, fields: dict[str, str], error: str
+) -> None:
+    data = {"name": "Fraud Detector", "task_type": "unknown", "data_type": "unknown", "visibility": "private"}
+    before = database_state()
+    response = client_for(outsider).post("/models/new/", data | fields)
+    assert response.status_code == 200
+    assert error in response.text
+    assert database_state() == before
 
 
 # --- Register and edit versions -----------------------------------------------------------------------------------

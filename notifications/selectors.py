@@ -1,0 +1,98 @@
+"""A user's notifications, read from the activity log: decisions on their requests, requests waiting for their
+review, and comments on versions they requested. No row is written per notification; a marker says what is read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from activity.models import ActivityEntry, Verb
+from approvals import selectors as approval_selectors
+from approvals.models import StageChangeRequest, Status
+from catalog import permissions
+from catalog.models import ModelVersion, RegisteredModel
+from catalog.permissions import AnyUser
+from notifications.models import DismissedDecision, ReadMarker
+
+DECISIONS = [Verb.STAGE_CHANGE_APPROVED, Verb.STAGE_CHANGE_REJECTED, Verb.STAGE_CHANGE_CANCELLED]
+COUNT_CAP = 100
+
+
+def notifications(*, user: AnyUser) -> QuerySet[ActivityEntry]:
+    """Entries about user by someone else, newest first, on models user may still view: decisions on user's requests,
+    requests user may review, comments on versions user requested."""
+    if not user.is_authenticated:
+        return ActivityEntry.objects.none()
+    mine = StageChangeRequest.objects.filter(requester_id=user.pk)
+    # The versions user asked to move, from the requester index: the log is then read per version, by its index.
+    my_versions = mine.values("version_id")
+    reviewable = RegisteredModel.objects.filter(permissions.reviewable_models_filter(user)).values("pk")
+    viewable = RegisteredModel.objects.filter(
+        permissions.viewable_models_filter(user, correlated=True), pk=OuterRef("model_id")
+    )
+    about_me = Q(verb__in=DECISIONS, version_id__in=my_versions, request_id__in=mine.values("pk")) | Q(
+        verb=Verb.COMMENTED, version_id__in=my_versions
+    )
+    waiting = Q(verb=Verb.STAGE_CHANGE_REQUESTED, model_id__in=reviewable)
+    return (
+        ActivityEntry.objects.alias(request_id=Cast(KeyTextTransform("change_request", "extra"), BigIntegerField()))
+        .filter(about_me | waiting)
+        .filter(Exists(viewable))
+        .exclude(actor_id=user.pk)
+        .select_related("actor", "model", "version__model")
+        .order_by("-created_at", "-id")
+    )
+
+
+def read_at(*, user: User) -> datetime | None:
+    """When user last marked their notifications read (None: never)."""
+    marker = ReadMarker.objects.filter(user=user).first()
+    return marker.read_at if marker else None
+
+
+def _unread(user: User) -> QuerySet[ActivityEntry]:
+    marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
+    return notifications(user=user).exclude(Exists(marker))
+
+
+def nav_counts(*, user: AnyUser) -> tuple[int, int]:
+    """The navigation's two badges, each counted up to 100, in one query: requests waiting for user's review and
+    user's unread notifications."""
+    if not isinstance(user, User):
+        return 0, 0
+    # One round trip for both: every page shows both badges, and a second query per page is what the budget forbids.
+    inbox_sql, inbox_params = (
+        approval_selectors.waiting_for(user=user).order_by()[: approval_selectors.INBOX_COUNT_CAP].values("pk")
+    ).query.sql_with_params()
+    unread_sql, unread_params = _unread(user).order_by()[:COUNT_CAP].values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM ({inbox_sql}) inbox), (SELECT COUNT(*) FROM ({unread_sql}) unread)",
+            [*inbox_params, *unread_params],
+        )
+        inbox, unread = cursor.fetchone()
+    return int(inbox), int(unread)
+
+
+def decision_banner(*, user: AnyUser, version: ModelVersion) -> StageChangeRequest | None:
+    """The last decided request user made for version, when someone else decided it and user has not dismissed it;
+    one query (the requester index)."""
+    if not user.is_authenticated:
+        return None
+    dismissed = DismissedDecision.objects.filter(user_id=user.pk, change_request=OuterRef("pk"))
+    last = (
+        StageChangeRequest.objects.filter(version_id=version.pk, requester_id=user.pk)
+        .exclude(status=Status.PENDING)
+        .annotate(dismissed=Exists(dismissed))
+        .select_related("resolved_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None or last.dismissed or last.resolved_by_id in (None, user.pk):
+        return None
+    return last
