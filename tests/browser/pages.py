@@ -44,7 +44,12 @@ def demo_pages() -> list[PageVisit]:
         .get()
     )
     requested = pending.version
-    idle = model.versions.exclude(pk=requested.pk).filter(lock_level=LockLevel.OPEN).exclude(stage=Stage.PRODUCTION).first()
+    idle = (
+        model.versions.exclude(pk=requested.pk)
+        .exclude(stage=Stage.PRODUCTION)
+        .filter(lock_level=LockLevel.OPEN)
+        .first()
+    )
     assert idle is not None, "the demo model has no open version without a request"
     slug = model.slug
 

@@ -37,7 +37,8 @@ OVERFLOWING = """() => {
   const leaves = wide.filter((el) => !wide.some((other) => other !== el && el.contains(other)));
   return leaves.slice(0, 5).map((el) => {
     const id = el.id ? '#' + el.id : '';
-    const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    const classes = typeof el.className === 'string' ? el.className.trim().split(/\\s+/).filter(Boolean) : [];
+    const cls = classes.map((name) => '.' + name).join('');
     return `${el.tagName.toLowerCase()}${id}${cls} (right edge ${Math.round(el.getBoundingClientRect().right)} px)`;
   });
 }"""
@@ -46,7 +47,9 @@ AXE_RUN = """async () => {
   const results = await axe.run(document, {resultTypes: ['violations']});
   return results.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.slice(0, 4).map((node) => node.target.join(' ') + ': ' + node.failureSummary.split('\\n').slice(1, 2).join('')),
+    targets: v.nodes.slice(0, 4).map(
+      (node) => node.target.join(' ') + ': ' + node.failureSummary.split('\\n').slice(1, 2).join(''),
+    ),
   }));
 }"""
 
@@ -58,7 +61,7 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     return [v for v in violations if v["impact"] in BLOCKING_IMPACTS or v["id"] in BLOCKING_RULES]
 
 
-def check_pages(new_context: NewContext, viewport: str, *, fit: bool) -> list[str]:
+def check_pages(new_context: NewContext, viewport: str, *, fit: bool, axe: bool = True) -> list[str]:
     """Visit every page at the viewport; the problems found (status, sideways overflow, axe), one line each."""
     width, height = VIEWPORTS[viewport]
     visits: dict[str | None, list[PageVisit]] = defaultdict(list)
@@ -67,9 +70,9 @@ def check_pages(new_context: NewContext, viewport: str, *, fit: bool) -> list[st
     problems = []
     for user, user_visits in visits.items():
         page = new_context().new_page()
-        page.set_viewport_size({"width": width, "height": height})
         if user is not None:
-            sign_in(page, user)
+            sign_in(page, user)  # at the desktop size, where "Signed in as" shows without opening the menu
+        page.set_viewport_size({"width": width, "height": height})
         for visit in user_visits:
             response = page.goto(visit.path)
             assert response is not None
@@ -81,17 +84,22 @@ def check_pages(new_context: NewContext, viewport: str, *, fit: bool) -> list[st
                 if scroll_width > inner_width:
                     culprits = "; ".join(page.evaluate(OVERFLOWING))
                     problems.append(f"{where}: {scroll_width} px wide in a {inner_width} px window: {culprits}")
-            for violation in axe_violations(page):
+            for violation in axe_violations(page) if axe else []:
                 targets = "; ".join(violation["targets"])
-                problems.append(f"{where}: axe {violation['impact']} {violation['id']} ({violation['help']}): {targets}")
+                rule = f"{violation['impact']} {violation['id']} ({violation['help']})"
+                problems.append(f"{where}: axe {rule}: {targets}")
             screenshot(page, f"pages/{viewport}-{visit.name}")
     return problems
 
 
-@pytest.mark.parametrize("viewport", ["phone-360", "phone-390"])
-def test_every_page_fits_a_phone_and_passes_axe(demo_catalog: None, new_context: NewContext, viewport: str) -> None:
-    problems = check_pages(new_context, viewport, fit=True)
-    assert not problems, f"{len(problems)} problems at {viewport}:\n" + "\n".join(problems)
+def test_every_page_fits_a_small_phone_and_passes_axe(demo_catalog: None, new_context: NewContext) -> None:
+    problems = check_pages(new_context, "phone-360", fit=True)
+    assert not problems, f"{len(problems)} problems at 360 px:\n" + "\n".join(problems)
+
+
+def test_every_page_fits_a_common_phone(demo_catalog: None, new_context: NewContext) -> None:
+    problems = check_pages(new_context, "phone-390", fit=True, axe=False)  # what axe finds at 360 px holds here
+    assert not problems, f"{len(problems)} problems at 390 px:\n" + "\n".join(problems)
 
 
 def test_every_page_passes_axe_on_a_desktop(demo_catalog: None, new_context: NewContext) -> None:
@@ -104,3 +112,35 @@ def test_page_list_covers_every_persona_and_error_page(demo_catalog: None) -> No
     assert len({visit.name for visit in visits}) == len(visits), "page names must be unique (they name screenshots)"
     assert {visit.user for visit in visits} >= {None, "alice", "bob", "carol", "dave"}
     assert {visit.status for visit in visits} == {200, 403, 404}
+
+
+@pytest.mark.parametrize("java_script_enabled", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_navigation_folds_into_a_menu(
+    demo_catalog: None, new_context: NewContext, java_script_enabled: bool
+) -> None:
+    page = new_context(java_script_enabled=java_script_enabled).new_page()
+    sign_in(page, "bob")
+    navigation = page.get_by_role("navigation", name="Main")
+    menu = navigation.get_by_text("Menu", exact=True)
+    expect(menu).to_be_hidden()  # a desktop shows every link in the bar
+    expect(navigation.get_by_role("button", name="Sign out")).to_be_visible()
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    expect(menu).to_be_visible()
+    expect(navigation.get_by_role("link", name="Catalog", exact=True)).to_be_hidden()
+    expect(navigation.get_by_role("button", name="Sign out")).to_be_hidden()
+    menu.click()
+    screenshot(page, f"phone-menu-open-{'js' if java_script_enabled else 'no-js'}")
+    for name in ("Home", "Catalog", "Versions", "Activity", "API tokens"):
+        expect(navigation.get_by_role("link", name=name, exact=True)).to_be_in_viewport()
+    expect(navigation.get_by_text("Signed in as bob")).to_be_in_viewport()
+    navigation.get_by_role("link", name=re.compile(r"^Pending Approvals \d+$")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pending Approvals")
+    expect(navigation.get_by_role("link", name="Catalog", exact=True)).to_be_hidden()  # a new page starts folded
+
+    menu.click()
+    sign_out = navigation.get_by_role("button", name="Sign out")
+    expect(sign_out).to_be_in_viewport()
+    sign_out.click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
