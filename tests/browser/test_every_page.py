@@ -131,7 +131,8 @@ def test_on_a_phone_the_navigation_folds_into_a_menu(
     expect(navigation.get_by_role("button", name="Sign out")).to_be_hidden()
     menu.click()
     screenshot(page, f"phone-menu-open-{'js' if java_script_enabled else 'no-js'}")
-    assert not axe_violations(page)
+    if java_script_enabled:  # axe-core is a script: it needs JavaScript to run
+        assert not axe_violations(page)
     for name in ("Home", "Catalog", "Versions", "Activity", "API tokens"):
         expect(navigation.get_by_role("link", name=name, exact=True)).to_be_in_viewport()
     expect(navigation.get_by_text("Signed in as bob")).to_be_in_viewport()
