@@ -193,7 +193,7 @@ def test_home_and_the_catalog_tiles_lead_to_the_versions(demo_catalog: None, bro
     assert isinstance(model, RegisteredModel)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog", exact=True).click()
     count = model.staging_count
-    name = f"{count} version{'' if count == 1 else 's'} of {model.name} in Staging"
+    name = f"{count} Staging version{'' if count == 1 else 's'} of {model.name}"
     page.get_by_role("link", name=name, exact=True).click()
     expect(page).to_have_url(re.compile(r"/versions/\?find=model\+%3D%3D\+%22.+%22&stage=staging$"))
     expect(search_box(page)).to_have_value(f'model == "{model.name}"')

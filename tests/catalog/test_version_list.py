@@ -508,17 +508,17 @@ def test_catalog_tiles_link_each_stage_count_to_those_versions(shelf: dict[str, 
     client = client_for(owner)
     links = tile_links(client.get("/models/").text)
     assert links == {
-        "1 version of Churn Predictor in Unassigned": url(find='model == "Churn Predictor"', stage="unassigned"),
-        "1 version of Churn Predictor in Staging": url(find='model == "Churn Predictor"', stage="staging"),
-        "1 version of Churn Predictor in Production": url(find='model == "Churn Predictor"', stage="production"),
-        "1 version of Open Model in Staging": url(find='model == "Open Model"', stage="staging"),
-        "1 version of Open Model in Production": url(find='model == "Open Model"', stage="production"),
-        "1 version of Open Model in Archived": url(find='model == "Open Model"', stage="archived"),
+        "1 Unassigned version of Churn Predictor": url(find='model == "Churn Predictor"', stage="unassigned"),
+        "1 Staging version of Churn Predictor": url(find='model == "Churn Predictor"', stage="staging"),
+        "1 Production version of Churn Predictor": url(find='model == "Churn Predictor"', stage="production"),
+        "1 Staging version of Open Model": url(find='model == "Open Model"', stage="staging"),
+        "1 Production version of Open Model": url(find='model == "Open Model"', stage="production"),
+        "1 Archived version of Open Model": url(find='model == "Open Model"', stage="archived"),
     }  # a stage without versions is no link
     for name, href in links.items():
-        parts = re.fullmatch(r"(\d+) versions? of (.+) in (\w+)", name)
+        parts = re.fullmatch(r"(\d+) (\w+) versions? of (.+)", name)
         assert parts
-        count, model_name, stage = parts.groups()
+        count, stage, model_name = parts.groups()
         found = ModelVersion.objects.filter(model__name=model_name, stage=Stage(stage.lower()))
         assert listed(client.get(href)) == [f"{v.model.slug}/{v.name}" for v in found.order_by("-created_at")]
         assert int(count) == found.count()
@@ -540,7 +540,7 @@ def test_tile_links_find_a_model_whatever_its_name(org_model: RegisteredModel, o
         set_stage(VersionFactory.create(model=odd, name=f"v{n}"), Stage.PRODUCTION)
     set_stage(VersionFactory.create(model=org_model, name="other"), Stage.PRODUCTION)  # "Open Model" is not "Open"
     client = client_for(owner)
-    href = tile_links(client.get("/models/").text)[f"2 versions of {name} in Production"]
+    href = tile_links(client.get("/models/").text)[f"2 Production versions of {name}"]
     response = client.get(href)
     assert listed(response) == [f"{odd.slug}/v1", f"{odd.slug}/v0"]
     assert find_error(response.text) == ""
