@@ -82,10 +82,19 @@ def demo_pages() -> list[PageVisit]:
         PageVisit("activity", "alice", reverse("activity:activity-list")),
         PageVisit("activity-filtered", "alice", f"{reverse('activity:activity-list')}?kind=stage_change_requested"),
         PageVisit("api-tokens", "alice", reverse("api-tokens")),
+        PageVisit("profile", "alice", reverse("accounts:profile")),
+        PageVisit("notifications-requester", "alice", reverse("notifications:list")),
+        PageVisit(
+            "compare",
+            "alice",
+            f"{card('catalog:version-compare')}?{urlencode({'a': requested.name, 'b': idle.name})}",
+        ),
+        PageVisit("compare-choose", "alice", f"{card('catalog:version-compare')}?{urlencode({'a': idle.name})}"),
         # bob: a reviewer
         PageVisit("inbox-reviewer", "bob", reverse("approvals:inbox")),
         PageVisit("version-to-review", "bob", _version_url(requested)),
         PageVisit("model-pending-tab-reviewer", "bob", card("approvals:model-pending")),
+        PageVisit("notifications-reviewer", "bob", reverse("notifications:list")),
         # carol: a viewer of the private model
         PageVisit("model-card-viewer", "carol", reverse("catalog:model-detail", args=[private.slug])),
         PageVisit("collaborators-viewer", "carol", reverse("catalog:model-collaborators", args=[private.slug])),
