@@ -23,7 +23,7 @@ def when(value: datetime | None, relative: bool = True) -> SafeString | str:
     local = timezone.localtime(value)
     moment = format_html(
         '<time datetime="{}">{} {}</time>',
-        local.isoformat(timespec="seconds"),
+        local.isoformat(),  # exact, as the entry was stored (pages of the log are told apart by it)
         local.strftime("%Y-%m-%d %H:%M"),
         local.tzname() or "",
     )

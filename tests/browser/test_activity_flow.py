@@ -332,7 +332,7 @@ def test_stages_as_of_a_moment_on_the_model_card(demo_catalog: None, browser_pag
     page.get_by_role("button", name="Show stages").click()
 
     expect(page).to_have_url(re.compile(rf"/models/{model.slug}/history/\?at=\d{{4}}-\d\d-\d\dT\d\d%3A\d\d$"))
-    expect(as_of.get_by_text(f"At {moment:%Y-%m-%d %H:%M}, from the activity log:")).to_be_visible()
+    expect(as_of.get_by_text(f"At {moment:%Y-%m-%d %H:%M} UTC, from the activity log:")).to_be_visible()
     assert shown_stages(as_of) == then
     production = as_of.get_by_role("list", name="In Production")
     card_entry = production.get_by_role("listitem").filter(has=page.get_by_role("link", name=in_production, exact=True))
