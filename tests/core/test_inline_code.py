@@ -16,6 +16,8 @@ REFUSED = {
     "hx-on attribute (needs eval)": re.compile(r"\shx-on[:-]", re.I),
     "javascript: URL": re.compile(r"javascript:", re.I),
 }
+# Django prints a {# #} comment that spans lines as text.
+MULTILINE_COMMENT = re.compile(r"{#(?:(?!#}).)*\n(?:(?!#}).)*#}", re.S)
 COMMENT = re.compile(r"{#.*?#}|{% comment %}.*?{% endcomment %}", re.S)
 
 
@@ -27,6 +29,11 @@ def test_templates_have_no_inline_code_or_style() -> None:
         for text in [COMMENT.sub(lambda m: "\n" * m.group().count("\n"), path.read_text())]
         for what, pattern in REFUSED.items()
         for match in pattern.finditer(text)
+    ]
+    found += [
+        f"{path.relative_to(ROOT)}: a {{# #}} comment over several lines"
+        for path in TEMPLATES
+        if MULTILINE_COMMENT.search(path.read_text())
     ]
     assert not found, "\n".join(found)
 
