@@ -749,6 +749,22 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 NewContext = Callable[..., "BrowserContext"]  # the new_context fixture of tests/browser
 
 
+# Run in every page before its own scripts (injected by the browser, so the page's CSP does not apply to it): each
+# Content-Security-Policy violation, enforced or report-only, is handed to the test.
+REPORT_CSP_VIOLATIONS = """document.addEventListener('securitypolicyviolation', (event) => {
+  window.reportCspViolation(
+    `${event.disposition} ${event.effectiveDirective} blocked ${event.blockedURI || 'inline'}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} (${event.sample || 'no sample'})`,
+  );
+});"""
+
+
+def watch_csp_violations(context: BrowserContext, violations: list[str]) -> None:
+    """Append a line to violations for each Content-Security-Policy violation in any page of the context."""
+    context.expose_function("reportCspViolation", lambda text: violations.append(f"CSP violation: {text}"))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+
 def user_named(username: str) -> Any:
     return get_user_model().objects.get(username=username)
 

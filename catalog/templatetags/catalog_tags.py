@@ -86,3 +86,16 @@ def and_list(items: list[str]) -> str:
 @register.filter
 def percent_of(part: int, whole: int) -> float:
     return round(100 * part / whole, 2) if whole else 0.0
+
+
+@register.filter
+def stacked(counts: list[Any], whole: int) -> list[dict[str, Any]]:
+    """The non-empty stage counts as segments of a 100-unit bar: each with its count, start and width."""
+    segments, start = [], 0.0
+    for item in counts:
+        if item.count:
+            width = percent_of(item.count, whole)
+            segment = {"stage": item.stage, "count": item.count, "start": f"{start:.2f}", "width": f"{width:.2f}"}
+            segments.append(segment)
+            start += width
+    return segments

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from tests.helpers import NewContext, screenshot
+from tests.helpers import NewContext, screenshot, watch_csp_violations
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = (
@@ -61,7 +61,8 @@ def demo_catalog(transactional_db: None) -> None:
 
 @pytest.fixture
 def new_context(browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[NewContext]:
-    """Open fresh browser contexts (one per user) on the live server; fail the test on any JavaScript error."""
+    """Open fresh browser contexts (one per user) on the live server; fail the test on any JavaScript error or
+    Content-Security-Policy violation."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
@@ -75,6 +76,7 @@ def new_context(browser: Browser, live_server: LiveServer, request: pytest.Fixtu
             base_url=live_server.url, viewport={"width": 1280, "height": 800}, java_script_enabled=java_script_enabled
         )
         context.set_default_timeout(TIMEOUT_MS)
+        watch_csp_violations(context, errors)
         context.on("console", on_console)
         context.on("weberror", lambda error: errors.append(f"uncaught: {error.error}"))
         contexts.append(context)
@@ -88,7 +90,7 @@ def new_context(browser: Browser, live_server: LiveServer, request: pytest.Fixtu
                 screenshot(page, f"FAILED-{request.node.name}-{n}-{m}")
     for context in contexts:
         context.close()
-    assert not errors, "JavaScript errors in the browser:\n" + "\n".join(errors)
+    assert not errors, "JavaScript errors or CSP violations in the browser:\n" + "\n".join(errors)
 
 
 @pytest.fixture

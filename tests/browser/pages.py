@@ -104,3 +104,20 @@ def demo_pages() -> list[PageVisit]:
         PageVisit("not-found-private", "dave", reverse("catalog:model-detail", args=[private.slug]), status=404),
         PageVisit("not-found", "dave", "/no-such-page/", status=404),
     ]
+
+
+def framework_pages() -> list[PageVisit]:
+    """Pages drawn by the frameworks rather than our templates (the admin, the API docs): the CSP must let them work
+    too, though their layout and accessibility are not ours to check."""
+    model = RegisteredModel.objects.get(slug=ORGANIZATION_MODEL)
+    version = model.versions.first()
+    assert version is not None
+    return [
+        PageVisit("admin-index", "admin", reverse("admin:index")),
+        PageVisit("admin-models", "admin", reverse("admin:catalog_registeredmodel_changelist")),
+        PageVisit("admin-model", "admin", reverse("admin:catalog_registeredmodel_change", args=[model.pk])),
+        PageVisit("admin-version", "admin", reverse("admin:catalog_modelversion_change", args=[version.pk])),
+        PageVisit("admin-activity", "admin", reverse("admin:activity_activityentry_changelist")),
+        PageVisit("admin-activity-filtered", "admin", f"{reverse('admin:activity_activityentry_changelist')}?q=prod"),
+        PageVisit("api-docs", "admin", "/api/v1/docs"),
+    ]

@@ -48,6 +48,18 @@ def test_home_shows_totals_and_recent_versions(model: Any, owner: Any) -> None:
     assert "Register model" in response.text
 
 
+def test_home_stage_bar_draws_each_stage_as_its_share_side_by_side(model: Any, owner: Any) -> None:
+    for name in ("v1", "v2", "v3", "v4"):
+        VersionFactory.create(model=model, name=name)
+    set_stage(ModelVersion.objects.get(name="v1"), Stage.PRODUCTION)
+    html = client_for(owner).get("/").text
+    bar = re.search(r'<svg class="stagebar".*?</svg>', html, re.S)
+    assert bar is not None
+    segments = re.findall(r'<rect class="st-(\w+)" x="([\d.]+)" y="0" width="([\d.]+)"', bar.group())
+    assert segments == [("unassigned", "0.00", "75.00"), ("production", "75.00", "25.00")]
+    assert "style=" not in html
+
+
 def test_home_counts_only_models_the_user_may_see(model: Any, owner: Any, outsider: Any) -> None:
     secret = VersionFactory.create(model=model, name="secret-v1")
     set_stage(secret, Stage.PRODUCTION)

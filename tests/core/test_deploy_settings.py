@@ -1,7 +1,9 @@
-"""Production settings from the environment: `check --deploy` is clean, HSTS `preload` only from a one-year max-age."""
+"""Production settings from the environment: `check --deploy` is clean, HSTS `preload` only from a one-year max-age,
+the Content-Security-Policy (enforced, or reported only) and the Permissions-Policy are sent."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +19,26 @@ django.setup()
 from django.test import Client
 print(Client().get("/healthz/", secure=True, headers={"host": "catalog.example.com"})["Strict-Transport-Security"])
 """
+
+SECURITY_HEADERS = """
+import json
+import django
+django.setup()
+from django.test import Client
+response = Client().get("/healthz/", secure=True, headers={"host": "catalog.example.com"})
+names = ["Content-Security-Policy", "Content-Security-Policy-Report-Only", "Permissions-Policy"]
+print(json.dumps({name: response.get(name) for name in names}))
+"""
+POLICY = {
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+}
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -55,3 +77,34 @@ def test_preload_asked_for_with_a_short_max_age_is_a_clear_error() -> None:
 def test_preload_can_be_turned_off_at_one_year() -> None:
     result = run(["-c", HSTS_HEADER], SECURE_HSTS_SECONDS="31536000", SECURE_HSTS_PRELOAD="0")
     assert result.stdout.strip() == "max-age=31536000; includeSubDomains"
+
+
+def security_headers(**env: str) -> dict[str, str | None]:
+    """The security headers a production response carries; each policy as its set of directives."""
+    result = run(["-c", SECURITY_HEADERS], **env)
+    assert result.returncode == 0, result.stderr
+    headers: dict[str, str | None] = json.loads(result.stdout)
+    return headers
+
+
+def directives(policy: str | None) -> set[str] | None:
+    return None if policy is None else set(policy.split("; "))
+
+
+def test_content_security_policy_and_permissions_policy_are_sent() -> None:
+    headers = security_headers()
+    assert directives(headers["Content-Security-Policy"]) == POLICY
+    assert headers["Content-Security-Policy-Report-Only"] is None
+    permissions = headers["Permissions-Policy"] or ""
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics"):
+        assert f"{feature}=()" in permissions.split(", ")
+
+
+@pytest.mark.parametrize("report_only", ["1", "0"])
+def test_csp_report_only_is_switched_by_the_environment(report_only: str) -> None:
+    headers = security_headers(CSP_REPORT_ONLY=report_only)
+    enforced = directives(headers["Content-Security-Policy"])
+    reported = directives(headers["Content-Security-Policy-Report-Only"])
+    assert (enforced, reported) == ((None, POLICY) if report_only == "1" else (POLICY, None))
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], CSP_REPORT_ONLY=report_only)
+    assert result.returncode == 0, result.stdout + result.stderr
