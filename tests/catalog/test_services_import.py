@@ -140,7 +140,7 @@ def test_a_batch_runs_the_same_queries_whatever_its_size(owner: Any, per_model: 
     assert ModelVersion.objects.count() == len(items)
 
 
-def test_import_models_refuses_invisible_characters_and_look_alikes_as_registration_does(owner: Any, model: Any) -> None:
+def test_import_models_refuses_invisible_characters_and_look_alikes(owner: Any, model: Any) -> None:
     outcome = import_models(
         actor=owner,
         models=[
