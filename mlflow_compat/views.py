@@ -172,8 +172,8 @@ def delete_registered_model(request: HttpRequest, user: User, access: Access, pa
 
 @endpoint("GET")
 def search_registered_models(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
-    models = search.apply_filter(selectors.visible_models(user=user, paged=True), text(params, "filter"),
-                                 fields=search.MODEL_FIELDS)  # fmt: skip
+    visible = selectors.visible_models(user=user, paged=True)
+    models = search.apply_filter(visible, text(params, "filter"), fields=search.MODEL_FIELDS)
     order = search.order_fields(_list(params.get("order_by")), keys=search.MODEL_ORDER, default=["name", "pk"])
     rows, following = _page(
         models.order_by(*order).values(*MODEL_COLUMNS), params, default=MODELS_PAGE, most=MODELS_MOST
