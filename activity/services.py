@@ -11,7 +11,7 @@ from django.db import transaction
 from activity import permissions
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
-from core import clock
+from core import bulk, clock
 
 
 class ActivityError(Exception):
@@ -49,7 +49,7 @@ def record_activities(entries: Sequence[ActivityEntry]) -> list[ActivityEntry]:
     now = clock.now()
     for entry in entries:
         entry.created_at = now
-    return ActivityEntry.objects.bulk_create(entries)
+    return bulk.insert(entries)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from a service that must decide afresh inside its transaction, the user itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeGuard
 
@@ -192,6 +192,8 @@ class Access:
             self._granted.update(_grants(user, wanted))
 
     def holds(self, model: RegisteredModel, codename: str) -> bool:
+        if codename == VIEW and model.visibility == Visibility.ORGANIZATION and self.is_active:
+            return True  # what permissions() answers too, without reading the user's grants on the model
         return codename in self.permissions(model)
 
 
@@ -264,7 +266,13 @@ def may_manage_collaborators(who: Who, model: RegisteredModel) -> Verdict:
 
 def may_see_artifacts(who: Who, version: ModelVersion) -> Verdict:
     """Who sees a version sees where its artifacts are, except under lock level Redact, where only Owners do."""
-    if version.lock_level != LockLevel.REDACT or access_of(who).holds(version.model, MANAGE):
+    return may_see_artifacts_at(who, lock_level=version.lock_level, model=lambda: version.model)
+
+
+def may_see_artifacts_at(who: Who, *, lock_level: str, model: Callable[[], RegisteredModel]) -> Verdict:
+    """may_see_artifacts for a version read as values (a list answered without model instances): its lock level,
+    and its model, asked for only when the lock level makes the decision depend on the user's role."""
+    if lock_level != LockLevel.REDACT or access_of(who).holds(model(), MANAGE):
         return ALLOWED
     return refused("Redacted (lock level Redact)")
 

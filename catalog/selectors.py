@@ -28,9 +28,17 @@ from catalog.permissions import AnyUser, Role, Who
 from core.keyset import KeysetPage, keyset_page, without_cursor
 
 
-def visible_models(*, user: AnyUser) -> QuerySet[RegisteredModel]:
-    """Models user may view."""
-    return RegisteredModel.objects.filter(permissions.viewable_models_filter(user))
+def visible_models(*, user: AnyUser, paged: bool = False) -> QuerySet[RegisteredModel]:
+    """Models user may view; paged: for a query that walks an index and stops after a page, which then checks each
+    row's grants with a probe on PostgreSQL instead of first listing every model the user holds a grant on."""
+    if not (paged and permissions.probe_grants_per_row()):
+        return RegisteredModel.objects.filter(permissions.viewable_models_filter(user))
+    # As visible_versions: each row's grants probed through its primary key. The probes straight in the WHERE clause
+    # are planned as a hash of every model the user holds a grant on, built before the first row (9 ms at 10,000).
+    viewable = RegisteredModel.objects.filter(
+        permissions.viewable_models_filter(user, correlated=True), pk=OuterRef("pk")
+    )
+    return RegisteredModel.objects.filter(Exists(viewable))
 
 
 def visible_versions(*, user: AnyUser) -> QuerySet[ModelVersion]:

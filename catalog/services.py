@@ -41,7 +41,7 @@ from catalog.models import (
     stage_count_field,
 )
 from catalog.permissions import ROLE_PERMISSIONS, Role
-from core import clock
+from core import bulk, clock
 from core.names import UnusableName, clean_name, skeleton
 
 # Path segments the URLs use for other pages; no model slug or version name may take them.
@@ -638,12 +638,12 @@ def import_models(*, actor: User, models: Sequence[ImportedModel]) -> ImportOutc
         model.slug = slug
     try:
         with transaction.atomic():
-            made = RegisteredModel.objects.bulk_create([model for _, model in new])
+            made = bulk.insert([model for _, model in new])
     except IntegrityError as error:
         raise CatalogError("Some of these models were registered at the same time; run the import again.") from error
     owner = ROLE_PERMISSIONS[Role.OWNER]
     perms = list(Permission.objects.filter(content_type__app_label="catalog", codename__in=owner))
-    RegisteredModelUserObjectPermission.objects.bulk_create(
+    bulk.insert(
         [RegisteredModelUserObjectPermission(content_object=m, user=actor, permission=p) for m in made for p in perms]
     )
     permissions.grants_changed()
@@ -727,7 +727,7 @@ def import_versions(
         new.append((item, version))
     try:
         with transaction.atomic():
-            outcome.created = ModelVersion.objects.bulk_create([version for _, version in new])
+            outcome.created = bulk.insert([version for _, version in new])
     except IntegrityError as error:
         raise CatalogError("Some of these versions were registered at the same time; run the import again.") from error
     # The counts and times of the touched models, in two statements the database computes (a per-row CASE from
@@ -789,7 +789,7 @@ def import_aliases(*, actor: User, aliases: Sequence[ImportedAlias]) -> ImportOu
         new.append((item, Alias(model=model, name=name, version=item.version)))
     try:
         with transaction.atomic():
-            outcome.created = Alias.objects.bulk_create([alias for _, alias in new])
+            outcome.created = bulk.insert([alias for _, alias in new])
     except IntegrityError as error:
         raise CatalogError("Some of these aliases were set at the same time; run the import again.") from error
     record_activities(

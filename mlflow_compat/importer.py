@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -33,11 +33,12 @@ from mlflow_compat.translate import FROM_MLFLOW_STAGE, TO_MLFLOW_STAGE
 
 API = "/api/2.0/mlflow"
 MODELS_PAGE = 1_000  # the most MLflow's registered-models/search answers at once
-VERSIONS_PAGE = 5_000
+VERSIONS_PAGE = 10_000  # MLflow answers a page of 10,000 in 1.6 times the time of one of 5,000
 BATCH = 1_000  # objects written per transaction
 PROMPT_TAG = "mlflow.prompt.is_prompt"  # MLflow 3 keeps prompts as registered models carrying this tag
 RETRIES = 3
-VERSION_PAGES_AHEAD = 8  # read ahead while the models are written: at most 40,000 versions in memory
+VERSION_PAGES_AHEAD = 2  # pages read ahead of the models written: with VERSIONS_WAITING, at most 50,000 versions
+VERSIONS_WAITING = 10_000  # versions kept for models not written yet, before reading waits for the models
 RUN_LINK_TAG = "mlflow.run_link"  # where a run link that is not a URL goes
 T = TypeVar("T")
 
@@ -267,6 +268,7 @@ class _Prefetch:
         self._pages = pages
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=ahead)
         self._stop = threading.Event()
+        self._ended = False
         self._thread = threading.Thread(target=self._read, daemon=True, name="mlflow-import-reader")
         self._thread.start()
 
@@ -285,17 +287,34 @@ class _Prefetch:
         except BaseException as error:  # handed to the caller's thread, which raises it
             self._queue.put(("error", error))
 
+    def _next(self, *, block: bool) -> list[dict[str, Any]] | None:
+        """The next page; None at the end, or (not blocking) when the next one is not read yet."""
+        if self._ended:
+            return None
+        try:
+            kind, value = self._queue.get(block=block)
+        except queue.Empty:
+            return None
+        if kind == "error":
+            raise value
+        if kind == "end":
+            self._ended = True
+            return None
+        return value
+
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         try:
-            while True:
-                kind, value = self._queue.get()
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise value
-                yield value
+            while (page := self._next(block=True)) is not None:
+                yield page
         finally:
             self.close()
+
+    def ready(self) -> list[dict[str, Any]]:
+        """What the pages read so far hold and nobody took yet, without waiting for more."""
+        found: list[dict[str, Any]] = []
+        while (page := self._next(block=False)) is not None:
+            found += page
+        return found
 
     def close(self) -> None:
         """Stop reading (the thread ends at its next page)."""
@@ -318,6 +337,7 @@ class Importer:
         self.origin = {"from": "MLflow", "server": reader.server}
         self.failed_models: set[str] = set()  # lowercase names of the models this import tried and could not make
         self.seen_models: set[str] = set()  # lowercase names of MLflow's models so far
+        self.skipped_models: set[str] = set()  # lowercase names of the prompts left out, whose versions are too
 
     def run(self, *, dry_run: bool = False) -> Summary:
         """Import everything new; with dry_run, do the same in a transaction that is rolled back. Raises
@@ -332,19 +352,26 @@ class Importer:
         return self.summary
 
     def _run(self) -> None:
-        # Models and versions are read at once, each on its own connection: MLflow takes seconds per page, and
-        # the version pages wait in memory (a few at most) until their models are written.
+        # Models and versions are read at once, each on its own connection: MLflow takes seconds per page of
+        # models. Versions are written as soon as their model is, while MLflow serves the next page of models; the
+        # others wait in memory (a few pages at most) until their models are written.
         names = name_filter(self.pattern)
         versions_reader = self.reader.fork()
         version_pages = _Prefetch(versions_reader.versions(names), ahead=VERSION_PAGES_AHEAD)
         aliases: list[tuple[str, list[dict[str, Any]]]] = []
         local: dict[str, RegisteredModel] = {}
+        waiting: list[dict[str, Any]] = []
         try:
             for page in _Prefetch(self.reader.models(names)):
                 wanted = self._wanted_models(page)
                 aliases += [(str(entity["name"]), list(entity.get("aliases") or [])) for entity in wanted]
                 local |= self._import_models(wanted)
-            self._import_versions(version_pages, local)
+                if len(waiting) < VERSIONS_WAITING:
+                    waiting += version_pages.ready()
+                waiting = self._import_versions(waiting, local, models_done=False)
+            self._import_versions(waiting, local, models_done=True)
+            for page in version_pages:
+                self._import_versions(page, local, models_done=True)
         finally:
             version_pages.close()
             versions_reader.close()
@@ -364,6 +391,7 @@ class Importer:
                 continue
             if _tags(entity).get(PROMPT_TAG, "").lower() == "true":
                 self.summary.prompts_skipped += 1
+                self.skipped_models.add(_key(name))
                 continue
             if _key(name) in self.seen_models:
                 # Our names are unique in any case; MLflow's only as written.
@@ -441,30 +469,41 @@ class Importer:
 
     # Versions --------------------------------------------------------------------------------------------------------
 
-    def _import_versions(self, pages: Iterable[list[dict[str, Any]]], local: dict[str, RegisteredModel]) -> None:
-        for page in pages:
-            items: list[ImportedVersion] = []
-            for entity in page:
-                name, number = str(entity.get("name", "")), str(entity.get("version", ""))
-                if self.pattern and not fnmatch.fnmatchcase(name, self.pattern):
-                    continue
-                model = local.get(_key(name))
-                item = self._version(entity, model) if model is not None else None
-                if item is None:
-                    if model is not None or _key(name) in self.failed_models:
-                        self.summary.versions.failed += 1
-                        reason = "its model was not imported" if model is None else self._version_problem(entity)
-                        self._fail(f"version {number} of “{name}”", reason)
-                    continue
-                items.append(item)
-            for batch in _chunks(items):
-                self._batch(
-                    services.import_versions,
-                    batch,
-                    "versions",
-                    lambda item: f"version {item.number} of “{item.model.name}”",
-                )
-                self.report(self.summary)
+    def _import_versions(
+        self, entities: list[dict[str, Any]], local: dict[str, RegisteredModel], *, models_done: bool
+    ) -> list[dict[str, Any]]:
+        """Import the versions whose model is here; returns those whose model may still come (none once every
+        model is read: a version of a model never imported is then failed, or skipped with its model)."""
+        items: list[ImportedVersion] = []
+        later: list[dict[str, Any]] = []
+        for entity in entities:
+            name, number = str(entity.get("name", "")), str(entity.get("version", ""))
+            if self.pattern and not fnmatch.fnmatchcase(name, self.pattern):
+                continue
+            key = _key(name)
+            if key in self.skipped_models:
+                continue
+            model = local.get(key)
+            if model is None and not models_done and key not in self.seen_models:
+                later.append(entity)
+                continue
+            item = self._version(entity, model) if model is not None else None
+            if item is None:
+                if model is not None or key in self.failed_models:
+                    self.summary.versions.failed += 1
+                    reason = "its model was not imported" if model is None else self._version_problem(entity)
+                    self._fail(f"version {number} of “{name}”", reason)
+                continue
+            items.append(item)
+        for batch in _chunks(items):
+            self._batch(
+                services.import_versions,
+                batch,
+                "versions",
+                lambda item: f"version {item.number} of “{item.model.name}”",
+            )
+            self.report(self.summary)
+        return later
 
     def _version_problem(self, entity: dict[str, Any]) -> str:
         if not str(entity.get("version", "")).isdigit():

@@ -175,6 +175,15 @@ def apply_filter(queryset: QuerySet[Any], text: str, *, fields: dict[str, str]) 
     return queryset
 
 
+def exact_name(text: str) -> str | None:
+    """The name an MLflow filter asks for exactly (`name = '…'`, as MlflowClient.search_model_versions is mostly
+    called), or None; raises MlflowError for a filter that cannot be read."""
+    for clause in parse_filter(text):
+        if clause.kind == "attribute" and clause.key.lower() == "name" and clause.comparator == "=":
+            return clause.value if isinstance(clause.value, str) else None
+    return None
+
+
 def order_fields(order_by: list[str], *, keys: dict[str, str], default: list[str]) -> list[str]:
     """Django order_by() fields for MLflow's order_by entries ("<key> [ASC|DESC]"); raises MlflowError."""
     fields: list[str] = []

@@ -10,15 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Max, QuerySet
+from django.db.models import Aggregate, F, JSONField, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 
 from catalog import permissions, selectors, services
-from catalog.models import Alias, ModelVersion, RegisteredModel
+from catalog.models import Alias, LockLevel, ModelVersion, RegisteredModel
 from catalog.permissions import Access
 from mlflow_compat import search
 from mlflow_compat.http import Params, endpoint, required, text
-from mlflow_compat.translate import MlflowError, model_version_json, registered_model_json, stage_from_mlflow
+from mlflow_compat.translate import (
+    MODEL_COLUMNS,
+    VERSION_COLUMNS,
+    MlflowError,
+    artifacts_visible,
+    model_row,
+    model_stub,
+    model_version_json,
+    registered_model_json,
+    stage_from_mlflow,
+    version_json,
+)
 
 # What MLflow's server allows (mlflow/store/model_registry/__init__.py).
 MODELS_PAGE, MODELS_MOST = 100, 1_000
@@ -59,30 +71,38 @@ def _version_json(access: Access, version: ModelVersion) -> dict[str, Any]:
     return model_version_json(version, access=access, aliases=aliases)
 
 
-def _models_json(access: Access, models: list[RegisteredModel]) -> list[dict[str, Any]]:
-    """Models with their latest version per stage and their aliases, in three queries for the whole list."""
-    ids = [m.pk for m in models]
-    highest = ModelVersion.objects.filter(model_id__in=ids).values("model_id", "stage").annotate(top=Max("number"))
-    wanted = {(row["model_id"], row["top"]) for row in highest}
-    latest: dict[int, list[ModelVersion]] = {}
-    model_ids = {model_id for model_id, _ in wanted}
-    numbers = {number for _, number in wanted}
-    for version in ModelVersion.objects.select_related("created_by").filter(model_id__in=model_ids, number__in=numbers):
-        if (version.model_id, version.number) in wanted:
-            latest.setdefault(version.model_id, []).append(version)
-    aliases: dict[int, list[Alias]] = {}
-    for alias in Alias.objects.select_related("version").filter(model_id__in=ids):
-        aliases.setdefault(alias.model_id, []).append(alias)
-    by_pk = {m.pk: m for m in models}
-    for versions in latest.values():
-        for version in versions:
-            version.model = by_pk[version.model_id]
-    redacted = [m for m in models if any(v.lock_level == "redact" for v in latest.get(m.pk, ()))]
-    access.prefetch(redacted)
+def _models_json(access: Access, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Model rows (MODEL_COLUMNS) with their latest version per stage and their aliases, in two queries for the whole
+    list (three when a version is redacted). Rows, not instances: a page of 100 models has up to 500 latest
+    versions, and building model instances for them took most of the time of a search."""
+    ids = [row["pk"] for row in rows]
+    # The highest number in each (model, stage), by a window over the versions of these models only.
+    rank = Window(RowNumber(), partition_by=[F("model_id"), F("stage")], order_by=F("number").desc())
+    latest: dict[int, list[dict[str, Any]]] = {}
+    for version in (
+        ModelVersion.objects.filter(model_id__in=ids)
+        .annotate(rank=rank)
+        .filter(rank=1)
+        .order_by()
+        .values(*VERSION_COLUMNS)
+    ):
+        latest.setdefault(version["model_id"], []).append(version)
+    aliases: dict[int, list[tuple[str, int, int]]] = {}
+    for model_id, alias_name, version_id, number in Alias.objects.filter(model_id__in=ids).values_list(
+        "model_id", "name", "version_id", "version__number"
+    ):
+        aliases.setdefault(model_id, []).append((alias_name, version_id, number))
+    visibility = {row["pk"]: row["visibility"] for row in rows}
+    redacted = {v["model_id"] for versions in latest.values() for v in versions if v["lock_level"] == LockLevel.REDACT}
+    access.prefetch(model_stub(pk, visibility[pk]) for pk in redacted)
     return [
-        registered_model_json(m, access=access, latest=latest.get(m.pk, ()), aliases=aliases.get(m.pk, ()))
-        for m in models
+        registered_model_json(row, access=access, latest=latest.get(row["pk"], ()), aliases=aliases.get(row["pk"], ()))
+        for row in rows
     ]
+
+
+def _model_json(access: Access, model: RegisteredModel) -> dict[str, Any]:
+    return _models_json(access, [model_row(model)])[0]
 
 
 def _page(queryset: QuerySet[Any], params: Params, *, default: int, most: int) -> tuple[list[Any], str | None]:
@@ -105,13 +125,13 @@ def create_registered_model(request: HttpRequest, user: User, access: Access, pa
     model = services.register_model(
         actor=user, name=str(name), description=text(params, "description"), attributes=tags
     )
-    return {"registered_model": _models_json(access, [model])[0]}
+    return {"registered_model": _model_json(access, model)}
 
 
 @endpoint("GET")
 def get_registered_model(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
     (name,) = required(params, "name")
-    return {"registered_model": _models_json(access, [get_model(access, str(name))])[0]}
+    return {"registered_model": _model_json(access, get_model(access, str(name)))}
 
 
 @endpoint("POST")
@@ -137,7 +157,7 @@ def update_registered_model(request: HttpRequest, user: User, access: Access, pa
         task_type=model.task_type,
         data_type=model.data_type,
     )
-    return {"registered_model": _models_json(access, [model])[0]}
+    return {"registered_model": _model_json(access, model)}
 
 
 @endpoint("DELETE")
@@ -152,11 +172,12 @@ def delete_registered_model(request: HttpRequest, user: User, access: Access, pa
 
 @endpoint("GET")
 def search_registered_models(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
-    models = search.apply_filter(
-        selectors.visible_models(user=user).select_related("owner"), text(params, "filter"), fields=search.MODEL_FIELDS
-    )
+    visible = selectors.visible_models(user=user, paged=True)
+    models = search.apply_filter(visible, text(params, "filter"), fields=search.MODEL_FIELDS)
     order = search.order_fields(_list(params.get("order_by")), keys=search.MODEL_ORDER, default=["name", "pk"])
-    rows, following = _page(models.order_by(*order), params, default=MODELS_PAGE, most=MODELS_MOST)
+    rows, following = _page(
+        models.order_by(*order).values(*MODEL_COLUMNS), params, default=MODELS_PAGE, most=MODELS_MOST
+    )
     answer: dict[str, Any] = {"registered_models": _models_json(access, rows)}
     return answer | ({"next_page_token": following} if following else {})
 
@@ -165,7 +186,7 @@ def search_registered_models(request: HttpRequest, user: User, access: Access, p
 def get_latest_versions(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
     (name,) = required(params, "name")
     model = get_model(access, str(name))
-    latest = _models_json(access, [model])[0]["latest_versions"]
+    latest = _model_json(access, model)["latest_versions"]
     stages = {stage_from_mlflow(s) for s in _list(params.get("stages"))}
     if stages:
         latest = [v for v in latest if stage_from_mlflow(v["current_stage"]) in stages]
@@ -274,24 +295,54 @@ def transition_stage(request: HttpRequest, user: User, access: Access, params: P
     )
 
 
+class _AliasNames(Aggregate):
+    """The names of a group of aliases as one JSON list (aliases travel in their version's row: a query fewer)."""
+
+    function = "JSON_GROUP_ARRAY"  # SQLite's
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="JSONB_AGG", **extra)
+
+
 @endpoint("GET")
 def search_model_versions(request: HttpRequest, user: User, access: Access, params: Params) -> dict[str, Any]:
+    filter_text = text(params, "filter")
+    # A filter naming one model exactly, as the client's search_model_versions("name='…'") mostly does, lists the
+    # versions of that model or none: it is decided once, as registered-models/get decides (can_view_model), from
+    # the rows, rather than per row in the query (a nest of subqueries that took the ORM longer to build than the
+    # database to run). Any other filter reads the versions of every model the caller may see.
+    one_model = search.exact_name(filter_text) is not None
     versions = search.apply_filter(
-        selectors.visible_versions(user=user).select_related("model__owner", "created_by"),
-        text(params, "filter"),
+        ModelVersion.objects.all() if one_model else selectors.visible_versions(user=user),
+        filter_text,
         fields=search.VERSION_FIELDS,
     )
     default = ["-updated_at", "model__name", "-number"]
     order = search.order_fields(_list(params.get("order_by")), keys=search.VERSION_ORDER, default=default)
-    rows, following = _page(versions.order_by(*order, "pk"), params, default=VERSIONS_PAGE, most=VERSIONS_MOST)
-    aliases: dict[int, list[str]] = {}
-    for version_id, alias_name in Alias.objects.filter(version__in=[v.pk for v in rows]).values_list(
-        "version_id", "name"
-    ):
-        aliases.setdefault(version_id, []).append(alias_name)
-    access.prefetch(v.model for v in rows if v.lock_level == "redact")
-    found = [model_version_json(v, access=access, aliases=aliases.get(v.pk, ())) for v in rows]
+    alias_names = Alias.objects.filter(version=OuterRef("pk")).order_by().values("version")
+    versions = versions.annotate(alias_names=Subquery(alias_names.annotate(names=_AliasNames("name")).values("names")))
+    columns = (*VERSION_COLUMNS, "model__name", "model__visibility", "alias_names")
+    rows, following = _page(
+        versions.order_by(*order, "pk").values(*columns), params, default=VERSIONS_PAGE, most=VERSIONS_MOST
+    )
+    if one_model and rows and not permissions.can_view_model(access, _model_of(rows[0])):
+        rows, following = [], None
+    access.prefetch(_model_of(v) for v in rows if v["lock_level"] == LockLevel.REDACT)
+    found = [
+        version_json(
+            v,
+            name=v["model__name"],
+            visible=artifacts_visible(access, v, model_visibility=v["model__visibility"]),
+            aliases=v["alias_names"] or (),
+        )
+        for v in rows
+    ]
     return {"model_versions": found} | ({"next_page_token": following} if following else {})
+
+
+def _model_of(row: dict[str, Any]) -> RegisteredModel:
+    return model_stub(row["model_id"], row["model__visibility"])
 
 
 @endpoint("GET")
