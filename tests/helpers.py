@@ -804,7 +804,7 @@ def assert_same_document(page: Page) -> None:
 
 def wait_for_htmx(page: Page) -> None:
     """Let htmx finish its request, swap and settle, so the controls it swapped in are wired up."""
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 # --- The REST API -------------------------------------------------------------------------------------------------

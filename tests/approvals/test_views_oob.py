@@ -220,7 +220,8 @@ def test_card_actions_leave_the_pending_tab_fresh(
         assert "archives the versions" not in element(updated, card).text  # there were none to archive
 
 
-def test_policy_leaves_the_model_card_fresh(model: RegisteredModel, owner: Any) -> None:
+def test_policy_leaves_the_model_card_fresh(model: RegisteredModel, owner: Any, reviewer: Any, reviewer2: Any) -> None:
+    """With enough reviewers for the policy, so that no one-time warning stands beside the box."""
     for page in (MODEL_URL, PENDING_URL):
         RegisteredModel.objects.filter(pk=model.pk).update(
             required_approvals=1, updated_at=timezone.now() - timedelta(days=30)

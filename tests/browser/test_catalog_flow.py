@@ -174,7 +174,7 @@ def test_quick_filter_combines_with_the_form(demo_catalog: None, browser_page: P
     expect(page).to_have_url(IN_PRODUCTION_URL)
     expect(page.get_by_label("Has a version in")).to_have_value(Stage.PRODUCTION)
     # The chip swaps in a new filter form; htmx wires it up when the swap settles.
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
     with page.expect_response(re.compile(r"task_type=classification")):
         page.get_by_label("Task").select_option(label="Classification")
