@@ -128,7 +128,9 @@ def test_a_new_token_is_shown_once_stored_as_a_hash_and_logged(owner: Any) -> No
 
     assert response.status_code == 200
     token = ApiToken.objects.get(user=owner)
-    shown = re.search(r'<input id="new-token"[^>]* value="([^"]+)"', response.text)[1]
+    found = re.search(r'<input id="new-token"[^>]* value="([^"]+)"', response.text)
+    assert found is not None, response.text
+    shown = found[1]
     assert shown.startswith("mc_")
     assert digest(shown) == token.digest
     assert "Copy it now: it is not shown again." in response.text
