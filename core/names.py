@@ -19,6 +19,7 @@ from confusable_homoglyphs.utils import load
 # private-use (Co) and unassigned (Cn) code points: invisible, or shown differently depending on the font.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 BIDI_MARKS = "\u200e\u200f\u061c"
+LINE_BREAKS = str.maketrans("\t\n\r", "   ")  # white space a pasted name may carry: collapsed, not refused
 
 
 class UnusableName(ValueError):
@@ -34,13 +35,18 @@ def refused_character(text: str) -> str | None:
     return None
 
 
+def normalised(text: str) -> str:
+    """text in NFKC with runs of white space made one space: a name as it is stored."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
 def clean_name(text: str) -> str:
-    """text in NFKC with runs of white space made one space; raises UnusableName for invisible or control characters."""
-    normal = unicodedata.normalize("NFKC", text)
-    found = refused_character(normal.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    """normalised(text); raises UnusableName for invisible or control characters."""
+    # Checked before white space is collapsed: split() would also drop control characters such as U+001F.
+    found = refused_character(unicodedata.normalize("NFKC", text).translate(LINE_BREAKS))
     if found:
         raise UnusableName(f"Names cannot contain invisible or control characters ({found}).")
-    return " ".join(normal.split())
+    return normalised(text)
 
 
 @functools.cache

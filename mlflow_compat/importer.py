@@ -13,7 +13,6 @@ import fnmatch
 import queue
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from django.db import transaction
 from catalog import services
 from catalog.models import ModelVersion, RegisteredModel
 from catalog.services import CatalogError, ImportedAlias, ImportedModel, ImportedVersion, ImportOutcome
+from core.names import normalised
 from mlflow_compat.translate import FROM_MLFLOW_STAGE, TO_MLFLOW_STAGE
 
 API = "/api/2.0/mlflow"
@@ -86,14 +86,9 @@ class Summary:
         return not (self.models.created or self.versions.created or self.aliases.created)
 
 
-def _normal(name: str) -> str:
-    """A model's name as we store it: NFKC, one space between words."""
-    return " ".join(unicodedata.normalize("NFKC", name).split())
-
-
 def _key(name: str) -> str:
     """A model's name as both registries know it, in any case."""
-    return _normal(name).lower()
+    return normalised(name).lower()
 
 
 def clean_url(url: str) -> str:
@@ -425,13 +420,13 @@ class Importer:
             for model in outcome.created:
                 local[_key(model.name)] = model
             self.failed_models.update(_key(item.name) for item, _ in outcome.failed)
-            names = [_normal(item.name) for item in outcome.existing]
+            names = [normalised(item.name) for item in outcome.existing]
             for model in RegisteredModel.objects.filter(name__in=names):
                 local[_key(model.name)] = model
             # A model here whose name differs only in case from MLflow's.
             for item in outcome.existing:
                 if _key(item.name) not in local:
-                    found = RegisteredModel.objects.filter(name__iexact=_normal(item.name)).first()
+                    found = RegisteredModel.objects.filter(name__iexact=normalised(item.name)).first()
                     if found is not None:
                         local[_key(found.name)] = found
             self.report(self.summary)
