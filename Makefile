@@ -38,9 +38,13 @@ check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/mypy .
 
+# With MIGRATE_DATABASE_URL (the schema's owner), migrations run as the owner, which then grants the app's role
+# (DATABASE_URL's user) only INSERT and SELECT on the activity log; the web processes connect as the app's role.
 serve: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput
-	$(BIN)/python manage.py migrate --noinput
+	DATABASE_URL="$${MIGRATE_DATABASE_URL:-$$DATABASE_URL}" $(BIN)/python manage.py migrate --noinput
+	if [ -n "$$MIGRATE_DATABASE_URL" ]; then DATABASE_URL="$$MIGRATE_DATABASE_URL" \
+		$(BIN)/python manage.py setup_db_roles --app-url "$$DATABASE_URL" --execute; fi
 	$(BIN)/gunicorn config.wsgi --bind 0.0.0.0:$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
 
 bench: $(STAMP)

@@ -14,10 +14,10 @@ from catalog.admin import VisibleOnlyMixin
 @admin.register(ActivityEntry)
 class ActivityEntryAdmin(VisibleOnlyMixin, admin.ModelAdmin):
     model_lookup = "model"
-    list_display = ["created_at", "actor", "verb", "model", "version", "from_stage", "to_stage"]
+    # The names each entry keeps from its time, not the live ones (which the links of the site lead to).
+    list_display = ["created_at", "actor_username", "verb", "model_name", "version_name", "from_stage", "to_stage"]
     list_filter = ["verb", "to_stage"]
-    search_fields = ["comment", "model__name", "version__name", "actor__username"]
-    list_select_related = ["actor", "model", "version"]
+    search_fields = ["comment", "model_name", "version_name", "actor_username"]
     date_hierarchy = "created_at"
     show_full_result_count = False
 

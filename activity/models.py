@@ -7,8 +7,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 
-from catalog.models import ModelVersion, RegisteredModel, Stage
-from core import clock
+from catalog.models import MAX_MODEL_NAME, MAX_VERSION_NAME, ModelVersion, RegisteredModel, Stage
 
 MAX_COMMENT = 5_000
 
@@ -94,8 +93,21 @@ class ActivityEntryQuerySet(models.QuerySet["ActivityEntry"]):
         raise AppendOnlyError("Activity entries cannot be deleted.")
 
 
+class DatabaseNow(models.Func):
+    """The database's own clock, read at the statement (not the transaction's start, as now() is on PostgreSQL)."""
+
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # Django stores times on SQLite as text with six digits of the second's fraction; SQLite's clock has three.
+        return "(STRFTIME('%%Y-%%m-%%d %%H:%%M:%%f', 'NOW') || '000')", []
+
+
 class ActivityEntry(models.Model):
-    created_at = models.DateTimeField(default=clock.now)
+    # PostgreSQL stamps the time (activity.db: only the owner role may supply one, to replay history), and
+    # record_activity supplies it only while replaying (core.clock.replaying); on SQLite the app supplies it.
+    created_at = models.DateTimeField(db_default=DatabaseNow())
     # PROTECT: deleting a user or a model that has history is refused, so no entry loses its actor or subject.
     # The composite indexes below lead with each of these columns, so the foreign keys need none of their own.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -111,6 +123,11 @@ class ActivityEntry(models.Model):
     to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     comment = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    # The names as they were when the entry was written: a user renamed later keeps their old name here, and every
+    # page and export shows these rather than the live names.
+    actor_username = models.CharField(max_length=150, default="", db_default="", blank=True)
+    model_name = models.CharField(max_length=MAX_MODEL_NAME, default="", db_default="", blank=True)
+    version_name = models.CharField(max_length=MAX_VERSION_NAME, default="", db_default="", blank=True)
 
     objects = ActivityEntryQuerySet.as_manager()
 
@@ -138,13 +155,65 @@ class ActivityEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.get_verb_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.actor_username} {self.get_verb_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
     # Guards, not behaviour: the log is append-only (see record_activity for the one writer).
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Activity entries cannot be changed.")
+        self.name_subjects()  # an entry written without record_activity (a test, a seed) still names its subjects
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Activity entries cannot be deleted.")
+
+    def name_subjects(self) -> None:
+        """Fill the names the entry keeps from its actor, model and version, where they are not given."""
+        if not self.actor_username:
+            self.actor_username = self.actor.get_username()
+        if not self.model_name and self.model_id is not None:
+            self.model_name = self.model.name  # type: ignore[union-attr]
+        if not self.version_name and self.version_id is not None:
+            self.version_name = self.version.name  # type: ignore[union-attr]
+
+
+GENESIS_HASH = "0" * 64
+
+
+class ChainLink(models.Model):
+    """An entry's place in the log's hash chain (activity.chain): written by the database when the entry's
+    transaction commits, append-only like the entries.
+
+    seq counts 1, 2, 3… in the order entries were committed; entry_hash is SHA-256 of prev_hash and the entry's
+    canonical content. entry_id is a plain number, not a foreign key, so that a deleted entry shows as missing.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    entry_id = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} entry {self.entry_id} {self.entry_hash[:12]}"
+
+
+class Verification(models.Model):
+    """One run of verify_activity_log: when, how far along the chain, and what it found."""
+
+    checked_at = models.DateTimeField(db_default=DatabaseNow())
+    ok = models.BooleanField()
+    entries_checked = models.BigIntegerField()
+    up_to_seq = models.BigIntegerField(default=0)  # the last chain position found intact
+    up_to_entry = models.BigIntegerField(null=True, blank=True)  # that position's entry
+    head_hash = models.CharField(max_length=64, blank=True)  # its hash: a checkpoint to copy elsewhere
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        get_latest_by = ["checked_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.ok else 'FAILED'} up to #{self.up_to_seq} ({self.checked_at:%Y-%m-%d %H:%M})"

@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from activity.filters import ActivityFilter
-from activity.models import ActivityEntry, Verb
+from activity.models import ActivityEntry, Verb, Verification
 from catalog import permissions
 from catalog.models import STAGE_ORDER, ModelVersion, RegisteredModel, Stage
 from catalog.permissions import AnyUser
@@ -42,8 +42,16 @@ def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
     return ActivityEntry.objects.filter(of_viewable_models | Q(model__isnull=True, actor_id=user.pk))
 
 
+def latest_verification() -> Verification | None:
+    """The last run of verify_activity_log, if any: when it checked the hash chain, how far, and what it found."""
+    return Verification.objects.order_by("-checked_at", "-id").first()
+
+
 def _for_display(entries: QuerySet[ActivityEntry]) -> QuerySet[ActivityEntry]:
-    return entries.select_related("actor", "model", "version")
+    # Entries show the names they keep (actor_username, model_name, version_name), not the live ones: only the
+    # model is joined, for its slug in links (a model is never renamed, and neither is a version, so a link made
+    # of the slug and the kept version name leads to the version).
+    return entries.select_related("model")
 
 
 def _filters_only(params: QueryDict) -> QueryDict | None:
@@ -91,11 +99,11 @@ def export_entries(*, user: AnyUser, params: QueryDict) -> Iterator[dict[str, An
     columns = (
         "pk",
         "created_at",
-        "actor__username",
+        "actor_username",
         "verb",
         "model__slug",
-        "model__name",
-        "version__name",
+        "model_name",
+        "version_name",
         "from_stage",
         "to_stage",
         "comment",
@@ -149,9 +157,9 @@ def stage_timeline(*, version: ModelVersion, now: datetime | None = None) -> Tim
     """Each stage version was in, from when to when, and who moved and approved it, from the log (two queries)."""
     now = now or timezone.now()
     latest = list(
-        ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGED)
-        .select_related("actor")
-        .order_by("-created_at", "-pk")[: TIMELINE_MAX_MOVES + 1]
+        ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGED).order_by("-created_at", "-pk")[
+            : TIMELINE_MAX_MOVES + 1
+        ]
     )
     truncated = len(latest) > TIMELINE_MAX_MOVES
     # With more moves than are drawn, the oldest one fetched only opens the first period drawn.
@@ -160,15 +168,13 @@ def stage_timeline(*, version: ModelVersion, now: datetime | None = None) -> Tim
     request_ids = {m.extra.get("change_request") for m in moves if m.extra.get("change_request")}
     approvers: dict[int, list[str]] = {}
     if request_ids:
-        approvals = (
-            ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGE_APPROVED)
-            .select_related("actor")
-            .order_by("created_at", "pk")
+        approvals = ActivityEntry.objects.filter(version=version, verb=Verb.STAGE_CHANGE_APPROVED).order_by(
+            "created_at", "pk"
         )
         for approval in approvals:
             request_id = approval.extra.get("change_request")
             if request_id in request_ids:
-                approvers.setdefault(request_id, []).append(approval.actor.get_username())
+                approvers.setdefault(request_id, []).append(approval.actor_username)
     if anchor is not None:
         first_stage, start = Stage(anchor.to_stage), anchor.created_at
     else:
@@ -183,7 +189,7 @@ def stage_timeline(*, version: ModelVersion, now: datetime | None = None) -> Tim
                 stage=Stage(move.to_stage),
                 start=move.created_at,
                 end=None,
-                moved_by=move.actor.get_username(),
+                moved_by=move.actor_username,
                 approvers=[] if caused else approvers.get(move.extra.get("change_request"), []),
                 requested_by=move.extra.get("requested_by", ""),
                 note=move.comment if caused else "",

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 
 from activity import permissions
+from activity.db import database_stamps_time
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
 from core import bulk, clock
@@ -29,9 +30,14 @@ def record_activity(
     comment: str = "",
     extra: dict[str, Any] | None = None,
 ) -> ActivityEntry:
-    """Append one entry to the activity log; call it inside the transaction of the change it records."""
-    return ActivityEntry.objects.create(
-        created_at=clock.now(),
+    """Append one entry to the activity log; call it inside the transaction of the change it records.
+
+    The entry keeps the names of its actor, model and version as they are now; the database stamps its time (unless
+    a command is replaying history) and links it into the hash chain when the transaction commits."""
+    replayed = clock.replayed()
+    if replayed is None and not database_stamps_time(connection):
+        replayed = clock.now()
+    entry = ActivityEntry(
         actor=actor,
         verb=verb,
         model=model,
@@ -40,15 +46,26 @@ def record_activity(
         to_stage=to_stage,
         comment=comment,
         extra=extra or {},
+        actor_username=actor.get_username(),
+        model_name=model.name if model is not None else "",
+        version_name=version.name if version is not None else "",
     )
+    if replayed is not None:
+        entry.created_at = replayed
+    entry.save(force_insert=True)
+    return entry
 
 
 def record_activities(entries: Sequence[ActivityEntry]) -> list[ActivityEntry]:
     """Append many unsaved entries at once, stamped now (a batch import); call it inside the transaction of the
-    changes they record."""
-    now = clock.now()
+    changes they record. Like record_activity, each keeps its names and the database stamps and chains it."""
+    replayed = clock.replayed()
+    if replayed is None and not database_stamps_time(connection):
+        replayed = clock.now()
     for entry in entries:
-        entry.created_at = now
+        entry.name_subjects()
+        if replayed is not None:
+            entry.created_at = replayed
     return bulk.insert(entries)
 
 

@@ -37,6 +37,7 @@ def _list_context(request: AuthedRequest) -> dict[str, Any]:
         "nav": "activity",
         "target": "activity-results",
         "action": reverse("activity:activity-list"),
+        "verification": selectors.latest_verification() if not request.htmx else None,
     }
 
 
@@ -56,10 +57,10 @@ class _Echo:
 def _export_record(row: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     return {
         "time": timezone.localtime(row["created_at"], zone).isoformat(),
-        "actor": row["actor__username"],
+        "actor": row["actor_username"],
         "event": row["verb"],
         "model": row["model__slug"] or "",
-        "version": row["version__name"] or "",
+        "version": row["version_name"],
         "from_stage": row["from_stage"],
         "to_stage": row["to_stage"],
         "comment": row["comment"],

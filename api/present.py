@@ -97,14 +97,14 @@ def change_request_out(change_request: StageChangeRequest, *, access: Access, ba
 
 
 def entry_out(entry: ActivityEntry) -> dict[str, Any]:
-    """An entry read with its actor, model and version (activity.selectors' display form)."""
+    """An entry with the names it keeps from its time, read with its model (activity.selectors' display form)."""
     return {
         "id": entry.pk,
         "time": entry.created_at,
-        "actor": entry.actor.get_username(),
+        "actor": entry.actor_username,
         "event": entry.verb,
         "model": entry.model.slug if entry.model else None,
-        "version": entry.version.name if entry.version else None,
+        "version": entry.version_name if entry.version_id is not None else None,
         "from_stage": entry.from_stage,
         "to_stage": entry.to_stage,
         "comment": entry.comment,

@@ -23,6 +23,12 @@ def now() -> datetime:
     return source() if source is not None else timezone.now()
 
 
+def replayed() -> datetime | None:
+    """The time the surrounding `replaying` block gives, or None outside one (then the database stamps the log)."""
+    source = _source.get()
+    return source() if source is not None else None
+
+
 @contextmanager
 def replaying(source: Callable[[], datetime]) -> Iterator[None]:
     """Stamp every write inside the block with source()'s time (for commands that replay history, not requests)."""

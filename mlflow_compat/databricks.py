@@ -83,15 +83,16 @@ def _decision_activity(entry: ActivityEntry, kind: str, change_request: StageCha
         "last_updated_timestamp": millis(entry.created_at),
         "from_stage": _stage(change_request.from_stage),
         "to_stage": _stage(change_request.to_stage),
-        "user_id": entry.actor.get_username(),
+        "user_id": entry.actor_username,
         "system_comment": note,
     }
 
 
 def _last_entry(change_request: StageChangeRequest, verb: str) -> ActivityEntry:
     entry = (
-        ActivityEntry.objects.select_related("actor")
-        .filter(version=change_request.version_id, verb=verb, extra__change_request=change_request.pk)
+        ActivityEntry.objects.filter(
+            version=change_request.version_id, verb=verb, extra__change_request=change_request.pk
+        )
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -165,7 +166,7 @@ def _comment_json(entry: ActivityEntry) -> dict[str, Any]:
         "comment": entry.comment,
         "creation_timestamp": millis(entry.created_at),
         "last_updated_timestamp": millis(entry.created_at),
-        "user_id": entry.actor.get_username(),
+        "user_id": entry.actor_username,
         # The activity log is append-only: a comment is never edited or deleted, so neither is offered.
         "available_actions": [],
     }

@@ -43,6 +43,7 @@ from catalog.models import (
     stage_count_field,
 )
 from catalog.services import apply_stage_change
+from core import clock
 from tests.factories import VersionFactory
 
 if TYPE_CHECKING:
@@ -114,8 +115,9 @@ def race(*actions: Callable[[], Any]) -> list[Any]:
 
 @contextmanager
 def frozen(when: datetime) -> Iterator[None]:
-    """Everything written inside happens at when (versions, requests, reviews and their activity entries)."""
-    with mock.patch("django.utils.timezone.now", return_value=when):
+    """Everything written inside happens at when (versions, requests, reviews and their activity entries, whose time
+    the database would otherwise stamp: the tests replay history as the owner role may)."""
+    with mock.patch("django.utils.timezone.now", return_value=when), clock.replaying(lambda: when):
         yield
 
 

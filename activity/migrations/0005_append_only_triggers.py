@@ -1,10 +1,10 @@
 from django.db import migrations
 
-from activity.db import install_triggers, remove_triggers
+from activity.db import install_append_only, remove_triggers
 
 
 def install(apps, schema_editor):
-    install_triggers(schema_editor.connection)
+    install_append_only(schema_editor.connection)
 
 
 def remove(apps, schema_editor):

@@ -51,7 +51,7 @@ def list_activity(request: HttpRequest, filters: Query[ActivityFilters]) -> dict
     activity_filter = ActivityFilter(params or None, queryset=selectors.visible_entries(user=caller(request).user))
     if activity_filter.is_bound and not activity_filter.is_valid():
         raise _first_error(activity_filter)
-    entries = activity_filter.qs.select_related("actor", "model", "version")
+    entries = activity_filter.qs.select_related("model")
     rows, following = keyset(entries, cursor=filters.cursor, limit=filters.limit)
     return {"items": [entry_out(entry) for entry in rows], "next": following}
 
@@ -109,7 +109,7 @@ def list_comments(
     request: HttpRequest, slug: str, version: str, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
     found = catalog_selectors.get_version(who=caller(request).access, slug=slug, name=version)
-    comments = ActivityEntry.objects.filter(version=found, verb=Verb.COMMENTED).select_related("actor", "model")
+    comments = ActivityEntry.objects.filter(version=found, verb=Verb.COMMENTED).select_related("model")
     rows, following = keyset(comments.select_related("version"), cursor=cursor, limit=limit)
     return {"items": [entry_out(entry) for entry in rows], "next": following}
 

@@ -103,6 +103,7 @@ def _scale_users() -> list[User]:
 def _add_collaborators(*, owner: User, actors: list[User], models: list[RegisteredModel]) -> None:
     """Make one scale user Editor and another Reviewer of each model, logged as added by the owner a day in."""
     registered = {m.pk: m.created_at for m in models}
+    names = {m.pk: m.name for m in models}
     now = timezone.now()
     entries = []
     for slot, user in enumerate(actors):
@@ -116,6 +117,8 @@ def _add_collaborators(*, owner: User, actors: list[User], models: list[Register
                     actor=owner,
                     verb=Verb.COLLABORATOR_ADDED,
                     model_id=pk,
+                    actor_username=owner.get_username(),
+                    model_name=names[pk],
                     extra={"principal": f"user {user.get_username()}", "role": str(role.label)},
                 )
                 for pk in granted

@@ -105,6 +105,8 @@ def seed_models(*, owner: User, count: int, out: OutputWrapper | TextIO) -> list
                     actor=owner,
                     verb=Verb.MODEL_REGISTERED,
                     model=m,
+                    actor_username=owner.get_username(),
+                    model_name=m.name,
                     extra={"name": m.name},
                 )
                 for m in created
@@ -185,7 +187,14 @@ def seed_versions(*, owner: User, models: list[RegisteredModel], per_model: int,
             v = saved[(m.pk, f"v{n + 1}")]
             entries.append(
                 ActivityEntry(
-                    created_at=v.created_at, actor=owner, verb=Verb.VERSION_REGISTERED, model_id=m.pk, version=v
+                    created_at=v.created_at,
+                    actor=owner,
+                    verb=Verb.VERSION_REGISTERED,
+                    model_id=m.pk,
+                    version=v,
+                    actor_username=owner.get_username(),
+                    model_name=m.name,
+                    version_name=v.name,
                 )
             )
             if v.stage != Stage.UNASSIGNED:
@@ -199,6 +208,9 @@ def seed_versions(*, owner: User, models: list[RegisteredModel], per_model: int,
                         version=v,
                         from_stage=STAGE_ORDER[0],
                         to_stage=v.stage,
+                        actor_username=owner.get_username(),
+                        model_name=m.name,
+                        version_name=v.name,
                     )
                 )
         ActivityEntry.objects.bulk_create(entries)

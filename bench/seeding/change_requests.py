@@ -35,6 +35,7 @@ def seed_pending_requests(*, models: list[RegisteredModel], out: OutputWrapper |
             "version__model_id", flat=True
         )
     )
+    model_names = {m.pk: m.name for m in models}
     now = timezone.now()
     change_requests = []
     for model_id, version in newest.items():
@@ -65,6 +66,9 @@ def seed_pending_requests(*, models: list[RegisteredModel], out: OutputWrapper |
                     verb=Verb.STAGE_CHANGE_REQUESTED,
                     model_id=r.version.model_id,
                     version=r.version,
+                    actor_username=editor.get_username(),
+                    model_name=model_names[r.version.model_id],
+                    version_name=r.version.name,
                     from_stage=r.from_stage,
                     to_stage=r.to_stage,
                     comment=r.comment,

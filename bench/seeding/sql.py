@@ -130,7 +130,19 @@ FRESH_TABLES = (
     "approvals_stagechangerequest",
     "activity_activityentry",
 )
-ENTRY_COLUMNS = "created_at, actor_id, verb, model_id, version_id, from_stage, to_stage, comment, extra"
+ENTRY_COLUMNS = (
+    "created_at, actor_id, verb, model_id, version_id, from_stage, to_stage, comment, extra, "
+    "actor_username, model_name, version_name"
+)
+
+
+def _names(actor: str, model: str, version: str) -> str:
+    """The names an entry keeps (actor_username, model_name, version_name), read by primary key per row."""
+    return (
+        f"(SELECT username FROM auth_user WHERE id = {actor}), "
+        f"(SELECT name FROM catalog_registeredmodel WHERE id = {model}), "
+        f"COALESCE((SELECT name FROM catalog_modelversion WHERE id = {version}), '')"
+    )
 
 
 def _dialect() -> Dialect:
@@ -335,7 +347,7 @@ def _unit_entries(d: Dialect, owner_id: int) -> Iterator[tuple[str, list[Any]]]:
         sql = f"""
             INSERT INTO activity_activityentry ({ENTRY_COLUMNS})
             SELECT {moment}, {actor}, %s, u.model_id, u.version_id, {from_stage}, {to_stage}, {text},
-                   {d.json.format(extra)}
+                   {d.json.format(extra)}, {_names(actor, "u.model_id", "u.version_id")}
             FROM seed_scale_unit u WHERE u.kind IN ({", ".join(f"'{kind}'" for kind in kinds)})
         """
         yield sql, [verb.value, *text_params, *extra_params]
@@ -347,7 +359,8 @@ def _model_edits(d: Dialect, done: int, count: int, versions: int) -> tuple[str,
     moment = "v.model_starts + (v.ends - v.model_starts) * ((CAST(%s + s.n AS bigint) * 618034) %% 1000000) / 1000000.0"
     sql = f"""
         INSERT INTO activity_activityentry ({ENTRY_COLUMNS})
-        SELECT {d.timestamp.format(moment)}, v.editor_id, %s, v.model_id, NULL, '', '', '', {d.json.format(fields)}
+        SELECT {d.timestamp.format(moment)}, v.editor_id, %s, v.model_id, NULL, '', '', '', {d.json.format(fields)},
+               {_names("v.editor_id", "v.model_id", "NULL")}
         FROM ({d.series}) s JOIN seed_scale_version v ON v.rn = (CAST(%s + s.n AS bigint) * 7919) %% %s
     """
     return sql, [done, Verb.MODEL_EDITED.value, *fields_params, count, done, versions]

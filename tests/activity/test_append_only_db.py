@@ -124,10 +124,22 @@ def test_postgresql_has_a_row_trigger_for_update_and_delete_and_one_for_truncate
             "FOR EACH ROW EXECUTE FUNCTION activity_entry_append_only()",
         ),
         (
+            "activity_entry_chain",
+            "O",
+            f"CREATE CONSTRAINT TRIGGER activity_entry_chain AFTER INSERT ON public.{TABLE} DEFERRABLE INITIALLY "
+            "DEFERRED FOR EACH ROW EXECUTE FUNCTION activity_entry_chain()",
+        ),
+        (
             "activity_entry_no_truncate",
             "O",
             f"CREATE TRIGGER activity_entry_no_truncate BEFORE TRUNCATE ON public.{TABLE} "
             "FOR EACH STATEMENT EXECUTE FUNCTION activity_entry_append_only()",
+        ),
+        (
+            "activity_entry_stamp",
+            "O",
+            f"CREATE TRIGGER activity_entry_stamp BEFORE INSERT ON public.{TABLE} "
+            "FOR EACH ROW EXECUTE FUNCTION activity_entry_stamp()",
         ),
     ]
     with pytest.raises(IntegrityError, match="activity entries are append-only: UPDATE refused") as refused:
@@ -149,7 +161,8 @@ def test_sqlite_has_a_trigger_for_update_and_one_for_delete(entry: ActivityEntry
         )
         triggers = {name: " ".join(sql.split()) for name, sql in cursor.fetchall()}
 
-    assert sorted(triggers) == ["activity_entry_no_delete", "activity_entry_no_update"]
+    assert sorted(triggers) == ["activity_entry_chain", "activity_entry_no_delete", "activity_entry_no_update"]
+    assert f"AFTER INSERT ON {TABLE}" in triggers["activity_entry_chain"]
     assert f"BEFORE DELETE ON {TABLE}" in triggers["activity_entry_no_delete"]
     assert f"BEFORE UPDATE ON {TABLE}" in triggers["activity_entry_no_update"]
     _assert_refuses_raw_update_and_delete(entry)

@@ -63,9 +63,9 @@ def build_busy_log(size: int, reader: Any) -> None:
 
 # Bounds measured at size 3; the same bound must hold at size 30.
 ACTIVITY_PAGES = [
-    ("/activity/", {}, 4),  # session, user, one page of entries, the inbox badge
+    ("/activity/", {}, 5),  # session, user, one page of entries, the inbox badge, the last verification
     ("/activity/", ACTIVITY_RESULTS, 3),
-    ("/activity/?actor=busy-editor&kind=commented&since=2024-01-01", {}, 4),
+    ("/activity/?actor=busy-editor&kind=commented&since=2024-01-01", {}, 5),
     ("/activity/?model=busy&stage=production", ACTIVITY_RESULTS, 3),
     ("/models/busy/activity/", {}, 10),
     ("/models/busy/activity/?actor=busy-reviewer1&kind=stage_change_approved", ACTIVITY_RESULTS, 9),

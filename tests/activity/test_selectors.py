@@ -294,13 +294,13 @@ def test_export_rows_carry_every_column_of_the_entry(log: dict[str, ActivityEntr
     assert len(rows) == 1
     row = rows[0]
     assert row["created_at"] == datetime(2024, 3, 5, 12, 0, tzinfo=UTC)
-    assert (row["actor__username"], row["verb"], row["model__slug"], row["model__name"]) == (
+    assert (row["actor_username"], row["verb"], row["model__slug"], row["model_name"]) == (
         "editor",
         "commented",
         "churn-predictor",
         "Churn Predictor",
     )
-    assert (row["version__name"], row["from_stage"], row["to_stage"]) == ("v2", "", "")
+    assert (row["version_name"], row["from_stage"], row["to_stage"]) == ("v2", "", "")
     assert row["comment"] == "needs more DATA"
     assert row["extra"] == {"label": "d"}
 
