@@ -29,8 +29,12 @@ demo: $(STAMP)
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
 	$(DEMO_ENV) $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --log-level warning
 
+# One pytest worker per core; tests that share something outside their own database (PostgreSQL's roles, the
+# MLflow server they start) name an xdist_group and run in one worker.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import EllipsisType
 from typing import Any
 
 from approvals import permissions, selectors
@@ -35,9 +36,12 @@ def request_panel(
     to_stage: str = "",
     form: ChangeRequestForm | None = None,
     error: str = "",
+    pending: StageChangeRequest | EllipsisType | None = ...,
 ) -> dict[str, Any]:
-    """Everything the version page's stage box, request panel and lock box show."""
-    pending = selectors.pending_for_version(user=access.user, version_id=version.pk)
+    """Everything the version page's stage box, request panel and lock box show; pending is the version's pending
+    request when the caller has read it already (with selectors.with_review_details), else it is read here."""
+    if pending is ...:
+        pending = selectors.pending_for_version(user=access.user, version_id=version.pk)
     can_request = bool(permissions.may_request_stage_change(access, version, pending=pending))
     context: dict[str, Any] = {
         "version": version,

@@ -42,11 +42,12 @@ def render_version_page(
     }
     if request.htmx and not request.htmx.history_restore_request:  # a page of the feed: nothing else is drawn
         return render_page(request, "activity/partials/_activity_feed.html", context)
-    context |= panels.request_panel(request.access, version, to_stage=to_stage, form=form, error=error)
+    pending, decision = notification_selectors.pending_and_decision(user=request.user, version=version)
+    context |= panels.request_panel(request.access, version, to_stage=to_stage, form=form, error=error, pending=pending)
     context |= stage_dependent_context(request, version) | {
         "can_comment": bool(may_comment(request.access, model)),
         "comment_form": comment_form or CommentForm(),
-        "decision": notification_selectors.decision_banner(user=request.user, version=version),
+        "decision": decision,
     }
     return render_page(request, "catalog/version_detail.html", context)
 

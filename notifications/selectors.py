@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -79,20 +79,33 @@ def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     return int(inbox), int(unread)
 
 
-def decision_banner(*, user: AnyUser, version: ModelVersion) -> StageChangeRequest | None:
-    """The last decided request user made for version, when someone else decided it and user has not dismissed it;
-    one query (the requester index)."""
-    if not user.is_authenticated:
-        return None
-    dismissed = DismissedDecision.objects.filter(user_id=user.pk, change_request=OuterRef("pk"))
-    last = (
-        StageChangeRequest.objects.filter(version_id=version.pk, requester_id=user.pk)
-        .exclude(status=Status.PENDING)
-        .annotate(dismissed=Exists(dismissed))
-        .select_related("resolved_by")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if last is None or last.dismissed or last.resolved_by_id in (None, user.pk):
-        return None
-    return last
+def pending_and_decision(
+    *, user: AnyUser, version: ModelVersion
+) -> tuple[StageChangeRequest | None, StageChangeRequest | None]:
+    """The version page's two requests in one query (and the reviews' prefetch): the version's pending request, with
+    its reviews as approvals.selectors.pending_for_version gives it, and the decision banner's request: the last
+    decided request user made for version, when someone else decided it and user has not dismissed it."""
+    requests = StageChangeRequest.objects.filter(status=Status.PENDING, version_id=version.pk)
+    if user.is_authenticated:
+        last_decided = (
+            StageChangeRequest.objects.filter(version_id=version.pk, requester_id=user.pk)
+            .exclude(status=Status.PENDING)
+            .order_by("-created_at", "-id")
+            .values("pk")[:1]
+        )
+        dismissed = DismissedDecision.objects.filter(user_id=user.pk, change_request=OuterRef("pk"))
+        requests = (
+            StageChangeRequest.objects.filter(Q(status=Status.PENDING) | Q(pk=Subquery(last_decided)))
+            .filter(version_id=version.pk)
+            .annotate(dismissed=Exists(dismissed))
+        )
+    requests = approval_selectors.with_review_details(requests, user=user)
+    pending = decided = None
+    for change_request in requests.order_by("id"):
+        if change_request.status == Status.PENDING:
+            pending = pending or change_request
+        else:
+            decided = change_request
+    if decided is None or decided.dismissed or decided.resolved_by_id in (None, user.pk):  # type: ignore[attr-defined]
+        return pending, None
+    return pending, decided

@@ -19,7 +19,8 @@ from activity.management.commands.setup_db_roles import statements
 from activity.models import ActivityEntry, ChainLink, Verb
 from tests.factories import ModelFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# PostgreSQL's roles belong to the whole server, not to one worker's test database: one worker runs this file.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("db-roles")]
 
 OWNER, APP, PASSWORD = "mc_log_test_owner", "mc_log_test_app", "app-secret"
 

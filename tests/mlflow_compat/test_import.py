@@ -27,6 +27,9 @@ from catalog.models import Alias, ModelVersion, RegisteredModel, Stage
 from mlflow_compat import importer
 from tests.factories import ModelFactory, UserFactory
 
+# One worker starts the MLflow server (and installs it into var/ the first time) for the whole file.
+pytestmark = pytest.mark.xdist_group("mlflow-server")
+
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/2.0/mlflow"
 CHURN, FRAUD, PER_MODEL = 12, 48, 5  # 60 models, 300 versions
