@@ -10,6 +10,7 @@ PostgreSQL backend store, waits until it answers, and stops it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
@@ -49,7 +50,17 @@ def ensure_venv(venv: Path = VENV) -> Path:
     if _marker(venv).exists() and mlflow.exists():
         return mlflow
     venv.parent.mkdir(parents=True, exist_ok=True)
-    steps = [] if (venv / "bin" / "python").exists() else [[sys.executable, "-m", "venv", str(venv)]]
+    # One creator at a time (two test runs, or a test run and the benchmark): the others wait, then find it made.
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _marker(venv).exists() and mlflow.exists():
+            return mlflow
+        return _create(venv, mlflow)
+
+
+def _create(venv: Path, mlflow: Path) -> Path:
+    # --clear: a half-made environment (an earlier run cut short) is made again from the start.
+    steps = [[sys.executable, "-m", "venv", "--clear", str(venv)]]
     steps += [
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *REQUIREMENTS],

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Model
+from django.db.models.expressions import DatabaseDefault
 
 M = TypeVar("M", bound=Model)
 
@@ -30,6 +31,11 @@ def insert(objs: Sequence[M]) -> list[M]:
     if any(type(obj) is not type(objs[0]) or obj.pk is not None for obj in objs):
         raise ValueError("insert() takes new instances of one model, without keys.")
     fields = [field for field in meta.concrete_fields if not field.primary_key]
+    # A field left to the database (db_default, or a trigger that sets it) is not sent; its value is read back.
+    left = [field for field in fields if isinstance(getattr(objs[0], field.attname), DatabaseDefault)]
+    if any(not isinstance(getattr(obj, field.attname), DatabaseDefault) for obj in objs for field in left):
+        raise ValueError("insert() takes a field left to the database's default on every instance, or on none.")
+    fields = [field for field in fields if field not in left]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(column)) for column in [key_column, *(field.column for field in fields)])
     with connection.cursor() as cursor:
@@ -51,4 +57,10 @@ def insert(objs: Sequence[M]) -> list[M]:
         obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
+    if left:
+        by_key = {obj.pk: obj for obj in objs}
+        names = [field.attname for field in left]
+        for key, *values in type(objs[0])._default_manager.filter(pk__in=keys).values_list("pk", *names):
+            for name, value in zip(names, values, strict=True):
+                setattr(by_key[key], name, value)
     return objs

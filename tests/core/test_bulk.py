@@ -69,6 +69,16 @@ def test_entries_point_at_the_rows_inserted_before_them(owner: Any, model: Any) 
         owner.pk,
         {"k": "v"},
     )
+    # The time the database gave the entry (its default, or its trigger on PostgreSQL) is on the instance returned.
+    assert entry.created_at == stored.created_at
+
+
+@pytest.mark.postgres  # off PostgreSQL, bulk_create decides this itself
+def test_a_field_left_to_the_database_on_some_instances_only_is_refused(owner: Any, model: Any) -> None:
+    entries = [ActivityEntry(actor=owner, verb=Verb.COMMENTED, model=model, comment=str(n)) for n in range(2)]
+    entries[1].created_at = datetime.now(UTC)
+    with pytest.raises(ValueError, match="on every instance, or on none"):
+        bulk.insert(entries)
 
 
 def test_a_violated_constraint_is_an_integrity_error(owner: Any, model: Any, version: Any) -> None:
