@@ -97,7 +97,7 @@ def test_anyone_else_is_refused_and_nothing_changes(who: str, editor: Any, viewe
     actor = {"editor": editor, "viewer": viewer}[who]
     mark = entry_mark()
 
-    with pytest.raises(PermissionDenied, match="Only an administrator can rename a user."):
+    with pytest.raises(PermissionDenied, match=r"Only an administrator can rename a user\."):
         rename_user(actor=actor, user=viewer, username="mallory")
 
     assert User.objects.filter(username="viewer").exists()
@@ -107,9 +107,9 @@ def test_anyone_else_is_refused_and_nothing_changes(who: str, editor: Any, viewe
 @pytest.mark.parametrize(
     ("username", "message"),
     [
-        ("viewer", "A user with that username already exists."),
-        ("no spaces", "Enter a valid username."),
-        ("", "This field cannot be blank."),
+        ("viewer", r"A user with that username already exists\."),
+        ("no spaces", r"Enter a valid username\."),
+        ("", r"This field cannot be blank\."),
         ("x" * 151, "Ensure this value has at most 150 characters"),
     ],
 )
