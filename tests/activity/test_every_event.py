@@ -314,7 +314,7 @@ def _token_revoked(w: World) -> Event:
 
 
 def _user_renamed(w: World) -> Event:
-    admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    admin = UserFactory.create(username="admin", is_superuser=True, is_staff=True)
     return Event(
         act=lambda: rename_user(actor=admin, user=w.outsider, username="mallory"),
         actor="admin",
