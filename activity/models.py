@@ -31,6 +31,7 @@ class Verb(models.TextChoices):
     ALIAS_DELETED = "alias_deleted", "removed an alias"
     TOKEN_CREATED = "token_created", "created an API token"
     TOKEN_REVOKED = "token_revoked", "revoked an API token"
+    USER_RENAMED = "user_renamed", "renamed a user"
 
 
 # Kinds of event grouped for the activity page's filter, in the order a reader scans them.
@@ -66,12 +67,12 @@ VERB_GROUPS: list[tuple[str, list[Verb]]] = [
             Verb.POLICY_CHANGED,
         ],
     ),
-    ("Account", [Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED]),
+    ("Account", [Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED, Verb.USER_RENAMED]),
 ]
 
 # Events about a user's account rather than a model: their entries have no model, and only the actor and
 # superusers see them.
-ACCOUNT_VERBS = frozenset({Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED})
+ACCOUNT_VERBS = frozenset({Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED, Verb.USER_RENAMED})
 
 
 # Stage changes into or out of Production. Queries repeat this condition word for word, so that SQLite, which does

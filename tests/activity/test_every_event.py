@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 
+from accounts.services import rename_user
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from activity.services import ActivityError, comment_on_version
 from api.services import create_api_token, revoke_api_token
@@ -312,6 +313,17 @@ def _token_revoked(w: World) -> Event:
     )
 
 
+def _user_renamed(w: World) -> Event:
+    admin = UserFactory.create(username="admin", is_superuser=True, is_staff=True)
+    return Event(
+        act=lambda: rename_user(actor=admin, user=w.outsider, username="mallory"),
+        actor="admin",
+        model=None,
+        version=None,
+        extra=lambda _: {"from": "outsider", "to": "mallory"},
+    )
+
+
 CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.MODEL_REGISTERED: _model_registered,
     Verb.MODEL_EDITED: _model_edited,
@@ -331,6 +343,7 @@ CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.ALIAS_DELETED: _alias_deleted,
     Verb.TOKEN_CREATED: _token_created,
     Verb.TOKEN_REVOKED: _token_revoked,
+    Verb.USER_RENAMED: _user_renamed,
 }
 
 

@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.test import RequestFactory
 
+from accounts.services import rename_user
 from activity.models import ActivityEntry, Verb
 from activity.services import comment_on_version, record_activity
 from approvals import services as workflow
@@ -41,7 +42,8 @@ def history(version: ModelVersion, editor: Any, rev6: Any) -> None:
     change_request = workflow.request_stage_change(actor=editor, version=version, to_stage=Stage.STAGING)
     workflow.approve_change_request(actor=rev6, change_request=change_request, comment="Soak passed.")
     comment_on_version(actor=rev6, version=version, comment="Watching the error rate.")
-    User.objects.filter(pk=rev6.pk).update(username="mallory")  # as the admin's user form saves it
+    admin_user = UserFactory.create(username="admin", is_superuser=True, is_staff=True)
+    rename_user(actor=admin_user, user=rev6, username="mallory")  # as the admin's user form does
 
 
 def test_past_entries_keep_the_old_username_on_the_activity_page_and_tab(
