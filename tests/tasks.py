@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import timedelta
 
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -28,7 +30,9 @@ def run_tasks(*, wait_for_deferred: float = 0.0) -> int:
     while True:
         result = DBTaskResult.objects.ready().filter(backend_name="default").first()
         if result is None:
-            if time.monotonic() < deadline and DBTaskResult.objects.filter(status="READY").exists():
+            left = deadline - time.monotonic()
+            soon = timezone.now() + timedelta(seconds=max(left, 0))
+            if left > 0 and DBTaskResult.objects.filter(status="READY", run_after__lte=soon).exists():
                 time.sleep(0.02)
                 continue
             return ran
