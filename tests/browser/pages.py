@@ -133,5 +133,7 @@ def framework_pages() -> list[PageVisit]:
         PageVisit("admin-version", "admin", reverse("admin:catalog_modelversion_change", args=[version.pk])),
         PageVisit("admin-activity", "admin", reverse("admin:activity_activityentry_changelist")),
         PageVisit("admin-activity-filtered", "admin", f"{reverse('admin:activity_activityentry_changelist')}?q=prod"),
+        PageVisit("admin-webhooks", "admin", reverse("admin:webhooks_webhook_changelist")),
+        PageVisit("admin-webhook-add", "admin", reverse("admin:webhooks_webhook_add")),
         PageVisit("api-docs", "admin", "/api/v1/docs"),
     ]
