@@ -3,12 +3,47 @@ personas' model."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 
+from tests.conftest import REQUIRE_POSTGRES
+from tests.tasks import rq_queue
 from webhooks.models import Webhook
 from webhooks.services import create_webhook
+
+# The tests' own Redis database (its queue is emptied before each test).
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+@pytest.fixture(params=["database", "redis"])
+def queue(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """The task backend the test runs on: the database (django-tasks-db), then Redis (django-tasks-rq) when a
+    Redis server answers; CI, which requires every test to run (REQUIRE_POSTGRES=1), fails without one."""
+    if request.param == "redis":
+        try:
+            redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).ping()
+        except redis.RedisError as error:
+            message = f"needs Redis at {TEST_REDIS_URL} ({error})"
+            if REQUIRE_POSTGRES:
+                pytest.fail(f"REQUIRE_POSTGRES=1 but the Redis backend cannot be tested: {message}")
+            pytest.skip(message)
+        settings.RQ_QUEUES = {"default": {"URL": TEST_REDIS_URL}}
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+        _empty(rq_queue())
+    yield request.param
+    if request.param == "redis":
+        _empty(rq_queue())
+
+
+def _empty(queue: Any) -> None:
+    queue.empty()
+    for registry in (queue.scheduled_job_registry, queue.finished_job_registry, queue.failed_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
 
 
 @pytest.fixture

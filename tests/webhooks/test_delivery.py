@@ -33,7 +33,7 @@ from tests.webhooks.receiver import Answer, receiving
 from webhooks.models import Delivery, DeliveryStatus, Event, State, Webhook
 from webhooks.services import rotate_secret, update_webhook
 
-pytestmark = pytest.mark.usefixtures("local")
+pytestmark = pytest.mark.usefixtures("local", "queue")
 
 
 def deliveries(webhook: Webhook) -> list[Delivery]:
