@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django_tasks_db import DatabaseBackend
 
 from activity.models import ActivityEntry
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
@@ -192,14 +193,21 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
 
 
 def schedule_after_commit(webhook_ids: list[int]) -> None:
-    """Queue a delivery run for each webhook once the current transaction commits."""
-    from webhooks.tasks import schedule  # the task module imports this one
+    """Queue a delivery run for each webhook that starts once the current transaction commits: on the database queue
+    the task rows are written in the transaction itself (they commit with the change, or vanish with it, at no extra
+    commit); on another queue (Redis) they are sent after the commit."""
+    from webhooks.tasks import deliver_webhook, fan_out, schedule  # the task module imports this one
 
     def enqueue() -> None:
-        for webhook_id in webhook_ids:
-            schedule(webhook_id)
+        if len(webhook_ids) == 1:
+            schedule(webhook_ids[0])
+        else:  # one task row in the request, whatever the number of webhooks; the worker queues one run for each
+            fan_out.enqueue(webhook_ids=webhook_ids)
 
-    transaction.on_commit(enqueue)
+    if isinstance(deliver_webhook.get_backend(), DatabaseBackend):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
 
 
 def test_event(webhook: Webhook, *, actor_name: str) -> Event:

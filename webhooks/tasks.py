@@ -33,10 +33,13 @@ def _lease() -> timedelta:
     return timedelta(seconds=2 * (settings.WEBHOOK_CONNECT_TIMEOUT + 2 * settings.WEBHOOK_READ_TIMEOUT) + 2)
 
 
-def schedule(webhook_id: int, *, at: datetime | None = None) -> None:
-    """Queue a delivery run for webhook (at a time, for a retry)."""
+def schedule(webhook_id: int, *, at: datetime | None = None, watchdog: bool = False) -> None:
+    """Queue a delivery run for webhook (at a time: a retry, or a watchdog that takes over from a run that died)."""
     runner = deliver_webhook.using(run_after=at) if at is not None else deliver_webhook
-    runner.enqueue(webhook_id=webhook_id)
+    if watchdog:
+        runner.enqueue(webhook_id=webhook_id, watchdog=True)
+    else:
+        runner.enqueue(webhook_id=webhook_id)
 
 
 def _claim(webhook_id: int) -> bool:
@@ -60,21 +63,28 @@ def _due(head: Delivery | None) -> bool:
 
 
 @task()
-def deliver_webhook(*, webhook_id: int) -> int:
+def fan_out(*, webhook_ids: list[int]) -> None:
+    """Queue a delivery run for each webhook (so that workers deliver to them side by side)."""
+    for webhook_id in webhook_ids:
+        schedule(webhook_id)
+
+
+@task()
+def deliver_webhook(*, webhook_id: int, watchdog: bool = False) -> int:
     """Send webhook's due deliveries in order; returns how many were settled (delivered or failed)."""
     settled = 0
     while True:
         if not _claim(webhook_id):
+            # Another run holds the webhook, and looks again before it lets go: nothing to do here. A watchdog
+            # stays on watch while that run lives, and takes over should its worker die.
             lease_until = Webhook.objects.filter(pk=webhook_id).values_list("lease_until", flat=True).first()
-            if lease_until is not None:
-                # Another run holds the webhook; it looks again before it lets go. Should its worker have died, this
-                # run comes back when the lease ends.
-                schedule(webhook_id, at=lease_until + timedelta(seconds=1))
+            if watchdog and lease_until is not None:
+                schedule(webhook_id, at=lease_until + timedelta(seconds=1), watchdog=True)
             return settled
         if _due(_head(webhook_id)):
-            # Should this worker die mid-delivery (killed, the machine lost), this run takes over when the lease
+            # Should this worker die mid-delivery (killed, the machine lost), the watchdog takes over when the lease
             # ends and sends the delivery again, with its event id: at least once.
-            schedule(webhook_id, at=clock.now() + _lease() + timedelta(seconds=1))
+            schedule(webhook_id, at=clock.now() + _lease() + timedelta(seconds=1), watchdog=True)
         try:
             settled += _drain(webhook_id)
         finally:
