@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-up test check serve install bench bench-mlflow clean
+.PHONY: demo demo-up test check serve install bench bench-mlflow bench-webhooks clean
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,8 @@ check: $(STAMP)
 	$(BIN)/mypy .
 
 # `make serve` runs the web processes only: run task workers (mail, webhook deliveries) as their own processes, as
-# many as needed, with `manage.py db_worker` (or, with TASK_BACKEND=redis, `manage.py rqworker default`).
+# many as needed, with `manage.py db_worker` (or, with TASK_BACKEND=redis,
+# `manage.py rqworker default --with-scheduler --job-class django_tasks_rq.backend.Job`).
 # With MIGRATE_DATABASE_URL (the schema's owner), migrations run as the owner, which then grants the app's role
 # (DATABASE_URL's user) only INSERT and SELECT on the activity log; the web processes connect as the app's role.
 serve: $(STAMP)
@@ -63,6 +64,10 @@ bench: $(STAMP)
 # MLflow's registry API, ours against MLflow's own server on the same PostgreSQL (DATABASE_URL), and the import rate.
 bench-mlflow: $(STAMP)
 	$(BIN)/python bench/mlflow.py $(BENCH_ARGS)
+
+# Webhook deliveries per second by one worker, and the request → approve round trip with three webhooks against none.
+bench-webhooks: $(STAMP)
+	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -80,7 +80,16 @@ def deliver_rate(url: str, events: int, backend: str) -> float:
     command = (
         ["manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.05", "--verbosity", "0"]
         if backend == "database"
-        else ["manage.py", "rqworker", "default", "--with-scheduler"]
+        else [
+            "manage.py",
+            "rqworker",
+            "default",
+            "--with-scheduler",
+            "--job-class",
+            "django_tasks_rq.backend.Job",
+            "--worker-class",
+            "rq.SimpleWorker",
+        ]
     )
     worker = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=os.environ.copy())
     try:

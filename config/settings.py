@@ -186,7 +186,8 @@ PAGE_SIZE = 24
 
 # Background tasks: Django's task framework (the django-tasks backport). The database backend needs nothing beyond the
 # database and runs in `manage.py db_worker`; TASK_BACKEND=redis moves the queue to Redis (django-tasks-rq, workers
-# run with `manage.py rqworker default`). Mail and webhook deliveries are tasks: nothing leaves a web request.
+# run with `manage.py rqworker default --with-scheduler --job-class django_tasks_rq.backend.Job`). Mail and
+# webhook deliveries are tasks: nothing leaves a web request.
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip().lower()
 if TASK_BACKEND == "redis":
     INSTALLED_APPS.append("django_rq")

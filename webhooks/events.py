@@ -144,11 +144,23 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
     if not webhooks:
         return
     now = clock.now()
-    version_ids = {entry.version_id for entry in relevant if entry.version_id is not None}
-    current: dict[int, dict[str, Any]] = {
-        row["pk"]: dict(row)
-        for row in ModelVersion.objects.filter(pk__in=version_ids).values("pk", "stage", "lock_level", "artifact_uri")
+    # A version's artifact URI goes out only if the database says it is not Redacted now (the caller's instance may
+    # have been read before a lock); read back only the versions whose instance would show one.
+    version_ids = {
+        entry.version_id
+        for entry in relevant
+        if entry.version is not None and entry.version.artifact_uri and entry.version.lock_level != LockLevel.REDACT
     }
+    current: dict[int, dict[str, Any]] = (
+        {
+            row["pk"]: dict(row)
+            for row in ModelVersion.objects.filter(pk__in=version_ids).values(
+                "pk", "stage", "lock_level", "artifact_uri"
+            )
+        }
+        if version_ids
+        else {}
+    )
     events: list[Event] = []
     targets: list[list[Webhook]] = []
     for entry in relevant:
