@@ -147,7 +147,7 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
     # A version's artifact URI goes out only if the database says it is not Redacted now (the caller's instance may
     # have been read before a lock); read back only the versions whose instance would show one.
     version_ids = {
-        entry.version_id
+        entry.version.pk
         for entry in relevant
         if entry.version is not None and entry.version.artifact_uri and entry.version.lock_level != LockLevel.REDACT
     }
