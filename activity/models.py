@@ -32,6 +32,9 @@ class Verb(models.TextChoices):
     TOKEN_CREATED = "token_created", "created an API token"
     TOKEN_REVOKED = "token_revoked", "revoked an API token"
     USER_RENAMED = "user_renamed", "renamed a user"
+    WEBHOOK_CREATED = "webhook_created", "created a webhook"
+    WEBHOOK_CHANGED = "webhook_changed", "changed a webhook"
+    WEBHOOK_DELETED = "webhook_deleted", "deleted a webhook"
 
 
 # Kinds of event grouped for the activity page's filter, in the order a reader scans them.
@@ -67,6 +70,7 @@ VERB_GROUPS: list[tuple[str, list[Verb]]] = [
             Verb.POLICY_CHANGED,
         ],
     ),
+    ("Webhooks", [Verb.WEBHOOK_CREATED, Verb.WEBHOOK_CHANGED, Verb.WEBHOOK_DELETED]),
     ("Account", [Verb.TOKEN_CREATED, Verb.TOKEN_REVOKED, Verb.USER_RENAMED]),
 ]
 

@@ -13,6 +13,7 @@ from activity.db import database_stamps_time
 from activity.models import MAX_COMMENT, ActivityEntry, Verb
 from catalog.models import ModelVersion, RegisteredModel
 from core import bulk, clock
+from webhooks.events import record_events
 
 
 class ActivityError(Exception):
@@ -53,6 +54,7 @@ def record_activity(
     if replayed is not None:
         entry.created_at = replayed
     entry.save(force_insert=True)
+    record_events([entry])  # the webhooks' outbox, in this transaction
     return entry
 
 
@@ -66,7 +68,9 @@ def record_activities(entries: Sequence[ActivityEntry]) -> list[ActivityEntry]:
         entry.name_subjects()
         if replayed is not None:
             entry.created_at = replayed
-    return bulk.insert(entries)
+    inserted = bulk.insert(entries)
+    record_events(inserted)
+    return inserted
 
 
 @transaction.atomic

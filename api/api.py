@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from api.auth import CatalogAuth
 from api.errors import CheckedParser, install_error_handlers
-from api.routers import activity, collaborators, models, requests
+from api.routers import activity, collaborators, models, requests, webhooks
 
 DESCRIPTION = """
 Model Catalog from code: the same catalog, permissions, approvals and activity log as the pages.
@@ -28,5 +28,5 @@ api = NinjaAPI(
     parser=CheckedParser(),
 )
 install_error_handlers(api)
-for module in (models, requests, activity, collaborators):
+for module in (models, requests, activity, collaborators, webhooks):
     api.add_router("", module.router)

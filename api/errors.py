@@ -16,6 +16,7 @@ from catalog.find import FindError
 from catalog.services import CatalogError
 from core import lockout
 from core.text import first_unstorable
+from webhooks.services import WebhookError
 
 
 class ApiError(Exception):
@@ -92,6 +93,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ActivityError)
     def activity_refusal(request: HttpRequest, error: ActivityError) -> HttpResponse:
+        return respond(request, 400, "invalid", str(error))
+
+    @api.exception_handler(WebhookError)
+    def webhook_refusal(request: HttpRequest, error: WebhookError) -> HttpResponse:
         return respond(request, 400, "invalid", str(error))
 
     @api.exception_handler(WorkflowError)

@@ -250,3 +250,57 @@ class PolicyIn(Schema):
 
 class PolicyOut(Schema):
     required_approvals: int
+
+
+class WebhookIn(Schema):
+    url: str = Field(..., min_length=1, max_length=2000, description="https:// (plain http only where allowed).")
+    events: list[str] = Field(default_factory=list, description="Event types wanted; empty: all.")
+    description: str = Field("", max_length=200)
+    payload_format: Literal["standard", "slack"] = "standard"
+    state: Literal["active", "test", "disabled"] = "active"
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent with each delivery.")
+
+
+class WebhookPatch(Schema):
+    url: str | None = Field(None, min_length=1, max_length=2000)
+    events: list[str] | None = None
+    description: str | None = Field(None, max_length=200)
+    payload_format: Literal["standard", "slack"] | None = None
+    state: Literal["active", "test", "disabled"] | None = None
+    headers: dict[str, str] | None = None
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    events: list[str]
+    description: str
+    payload_format: str
+    state: str
+    headers: dict[str, str]
+    disabled_reason: str
+    created_at: datetime
+    secret: str | None = Field(None, description="Only in the answer that made it (create, rotate-secret).")
+
+
+class RotateIn(Schema):
+    grace_hours: int = Field(24, ge=0, le=168, description="How long the old secret also signs.")
+
+
+class DeliveryOut(Schema):
+    id: int
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    status_code: int | None
+    duration_ms: int | None
+    response_excerpt: str
+    error: str
+    next_attempt_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryOut]
+    next: str | None

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -28,8 +24,7 @@ from catalog.models import (
 from catalog.permissions import Access
 from catalog.services import apply_stage_change
 from core import clock
-
-logger = logging.getLogger(__name__)
+from core.mail import queue_mail
 
 
 class WorkflowError(Exception):
@@ -53,16 +48,6 @@ def _version_url(version: ModelVersion) -> str:
     return f"{settings.SITE_URL}{version.get_absolute_url()}"
 
 
-def _send(subject: str, body: str, recipients: Iterable[str]) -> None:
-    to = sorted(set(recipients))
-    if not to:
-        return
-    try:
-        send_mail(subject, body, None, to)
-    except Exception:  # mail is a courtesy: a failure must never undo or hide the change
-        logger.exception("Could not send %r to %s", subject, to)
-
-
 def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion, actor: User) -> None:
     recipients = selectors.reviewer_emails(model=version.model, excluding=actor)
     subject = (
@@ -74,7 +59,7 @@ def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion,
         f"{_label(change_request.from_stage)} to {_label(change_request.to_stage)}.\n\n"
         f"{change_request.comment or '(no comment)'}\n\nReview it: {_version_url(version)}\n"
     )
-    transaction.on_commit(lambda: _send(subject, body, recipients))
+    queue_mail(subject, body, recipients)
 
 
 def _notify_requester(change_request: StageChangeRequest, version: ModelVersion, actor: User, comment: str) -> None:
@@ -88,7 +73,7 @@ def _notify_requester(change_request: StageChangeRequest, version: ModelVersion,
         f"{_label(change_request.from_stage)} to {_label(change_request.to_stage)}.\n\n"
         f"{comment or '(no comment)'}\n\n{_version_url(version)}\n"
     )
-    transaction.on_commit(lambda: _send(subject, body, [requester.email]))
+    queue_mail(subject, body, [requester.email])
 
 
 def _resolve(change_request: StageChangeRequest, status: Status, actor: User) -> None:

@@ -65,6 +65,7 @@ class ServiceForm(forms.ModelForm):
     """
 
     actor: Any = None  # the admin user, set by ServiceAdmin.get_form
+    refusals: tuple[type[Exception], ...] = REFUSALS  # an app's form adds its own domain error
     applied: Model | None = None
     apply: Callable[[ServiceForm], Model]  # what the admin class makes of the cleaned data
 
@@ -75,7 +76,7 @@ class ServiceForm(forms.ModelForm):
         try:
             with transaction.atomic():
                 self.applied = type(self).apply(self)
-        except REFUSALS as refused:
+        except self.refusals as refused:
             raise ValidationError(str(refused.args[0]) if refused.args else str(refused)) from refused
         return cleaned
 

@@ -31,6 +31,7 @@ class CardTab:
     url_name: str  # a URL that takes the model's slug
     order: int
     badge: Callable[[RegisteredModel], str] | None = None  # HTML drawn after the label (a count)
+    visible: Callable[[Access, RegisteredModel], bool] | None = None  # shown to everyone who sees the model if None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class TabLink:
     badge: str
 
 
-def _tab_links(model: RegisteredModel) -> list[TabLink]:
+def _tab_links(access: Access, model: RegisteredModel) -> list[TabLink]:
     return [
         TabLink(
             key=tab.key,
@@ -73,6 +74,7 @@ def _tab_links(model: RegisteredModel) -> list[TabLink]:
             badge=tab.badge(model) if tab.badge else "",
         )
         for tab in _tabs
+        if tab.visible is None or tab.visible(access, model)
     ]
 
 
@@ -107,9 +109,11 @@ def render_tab(
     if htmx and fragment and (fragment_only or request.htmx.target == fragment):
         response = render(request, f"{template}#{fragment}", base | context)
     elif htmx:
-        response = render(request, f"{CARD_TEMPLATE}#tabs", base | {"tabs": _tab_links(model)} | context)
+        response = render(
+            request, f"{CARD_TEMPLATE}#tabs", base | {"tabs": _tab_links(request.access, model)} | context
+        )
     else:
         card = _card_context(request, model)
-        response = render(request, CARD_TEMPLATE, base | card | {"tabs": _tab_links(model)} | context)
+        response = render(request, CARD_TEMPLATE, base | card | {"tabs": _tab_links(request.access, model)} | context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "guardian",
     "template_partials",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "catalog",
     "approvals",
     "activity",
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "accounts",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +183,38 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Model Catalog <catalog@localhost>")
 
 PAGE_SIZE = 24
+
+# Background tasks: Django's task framework (the django-tasks backport). The database backend needs nothing beyond the
+# database and runs in `manage.py db_worker`; TASK_BACKEND=redis moves the queue to Redis (django-tasks-rq, workers
+# run with `manage.py rqworker default --with-scheduler --job-class django_tasks_rq.backend.Job`). Mail and
+# webhook deliveries are tasks: nothing leaves a web request.
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip().lower()
+if TASK_BACKEND == "redis":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+elif TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be database or redis, not {TASK_BACKEND!r}.")
+# A mail the server refuses is tried again this many times in all, waiting MAIL_RETRY_SECONDS, then twice as long...
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5)
+MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "60"))
+
+# Webhooks: plain-HTTP URLs and destinations on private, loopback or link-local networks are refused unless allowed
+# (the demo allows both, so that a receiver on the same machine works).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP")
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
+WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "5"))
+WEBHOOK_READ_TIMEOUT = float(os.environ.get("WEBHOOK_READ_TIMEOUT", "10"))
+# Retries wait WEBHOOK_RETRY_SECONDS, then about twice as long each time (with jitter, at most 6 hours), up to
+# WEBHOOK_MAX_ATTEMPTS attempts: about 24 hours with the defaults. Then the delivery is marked failed.
+WEBHOOK_RETRY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_SECONDS", "30"))
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 13)
+# A webhook whose deliveries failed this many times in a row is disabled (and its Owners are told on its page).
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 5)
+# Delivery log entries older than this are pruned (manage.py prune_webhook_deliveries).
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 
 # Production hardening; all of it is on unless DEBUG, and the HTTPS-only part unless LOCAL_HTTP.
 HTTPS_ONLY = not DEBUG and not LOCAL_HTTP

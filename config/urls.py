@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("activity.urls")),
     path("", include("approvals.urls")),
     path("", include("notifications.urls")),
+    path("", include("webhooks.urls")),
     path("", include("catalog.urls")),
 ]

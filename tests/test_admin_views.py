@@ -14,8 +14,10 @@ from activity.models import ActivityEntry
 from catalog.models import ModelVersion, RegisteredModel, RegisteredModelUserObjectPermission
 from catalog.permissions import Role
 from catalog.services import add_collaborator
+from core.mail import send_mail_task
 from tests.factories import GroupFactory, ModelFactory, UserFactory, VersionFactory
 from tests.helpers import admin_url, client_for
+from webhooks.services import create_webhook
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
@@ -33,8 +35,11 @@ def staff(db: None) -> Any:
 
 
 @pytest.fixture
-def populated(model: Any, version: Any, owner: Any, org_model: Any) -> dict[str, Any]:
-    """One object of every kind the admin shows: models, a version, labels, a group, activity, permissions."""
+def populated(model: Any, version: Any, owner: Any, org_model: Any, superuser: Any) -> dict[str, Any]:
+    """One object of every kind the admin shows: models, a version, labels, a group, activity, permissions, a
+    registry-wide webhook, a queued task."""
+    create_webhook(actor=superuser, model=None, url="https://93.184.215.14/hooks/catalog")
+    send_mail_task.enqueue(subject="Hello", body="A queued mail.", to=["owner@example.com"])
     VersionFactory.create(model=org_model, name="org-v1", labels=["tabular"])
     ModelFactory.create(owner=owner, name="Labelled", labels=["vision"])
     add_collaborator(actor=owner, model=org_model, group=GroupFactory.create(name="ml-team"), role=Role.REVIEWER)

@@ -41,6 +41,7 @@ from catalog.services import (
 )
 from tests.factories import UserFactory
 from tests.helpers import database_state, entries_since, entry_mark, set_stage, stage_of, version_in
+from webhooks.services import create_webhook, delete_webhook, update_webhook
 
 
 @dataclass
@@ -324,6 +325,42 @@ def _user_renamed(w: World) -> Event:
     )
 
 
+HOOK_URL = "https://93.184.215.14/hooks/catalog"
+
+
+def _webhook_created(w: World) -> Event:
+    return Event(
+        act=lambda: create_webhook(actor=w.owner, model=w.model, url=HOOK_URL),
+        actor="owner",
+        model="Churn Predictor",
+        version=None,
+        extra=lambda made: {"webhook": made[0].pk, "url": HOOK_URL},
+    )
+
+
+def _webhook_changed(w: World) -> Event:
+    webhook, _ = create_webhook(actor=w.owner, model=w.model, url=HOOK_URL)
+    return Event(
+        act=lambda: update_webhook(actor=w.owner, webhook=webhook, state="disabled"),
+        actor="owner",
+        model="Churn Predictor",
+        version=None,
+        extra=lambda _: {"webhook": webhook.pk, "url": HOOK_URL, "change": "disabled", "fields": ["state"]},
+    )
+
+
+def _webhook_deleted(w: World) -> Event:
+    webhook, _ = create_webhook(actor=w.owner, model=w.model, url=HOOK_URL)
+    pk = webhook.pk
+    return Event(
+        act=lambda: delete_webhook(actor=w.owner, webhook=webhook),
+        actor="owner",
+        model="Churn Predictor",
+        version=None,
+        extra=lambda _: {"webhook": pk, "url": HOOK_URL},
+    )
+
+
 CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.MODEL_REGISTERED: _model_registered,
     Verb.MODEL_EDITED: _model_edited,
@@ -344,6 +381,9 @@ CASES: dict[Verb, Callable[[World], Event]] = {
     Verb.TOKEN_CREATED: _token_created,
     Verb.TOKEN_REVOKED: _token_revoked,
     Verb.USER_RENAMED: _user_renamed,
+    Verb.WEBHOOK_CREATED: _webhook_created,
+    Verb.WEBHOOK_CHANGED: _webhook_changed,
+    Verb.WEBHOOK_DELETED: _webhook_deleted,
 }
 
 

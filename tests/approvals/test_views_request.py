@@ -30,6 +30,7 @@ from tests.helpers import (
     set_stage,
     stage_of,
 )
+from tests.tasks import run_tasks
 
 
 def test_choosing_a_stage_opens_the_compose_panel_with_the_skip_warning(version: Any, editor: Any) -> None:
@@ -253,6 +254,7 @@ def test_a_request_nobody_else_can_review_says_so_and_links_owners_to_the_collab
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).post(CREATE_URL, {"to_stage": "staging"}, headers=PANEL)
+    run_tasks()
     assert mailoutbox == []
     panel = element(response.text, "request-panel")
     assert "Requested. Nobody was notified by mail." in panel.text

@@ -11,11 +11,15 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from activity.services import comment_on_version
 from approvals.models import StageChangeRequest, Status
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage, Visibility
+from webhooks.models import State, Webhook
+from webhooks.services import create_webhook
 
 ORGANIZATION_MODEL = "churn-predictor"  # alice owns it; bob reviews it through the model-risk-reviewers group
 PRIVATE_MODEL = "credit-risk-scorecard"  # carol is its viewer, dave has no role
+DEMO_WEBHOOK_URL = "https://93.184.215.14/hooks/model-catalog"
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,13 @@ def demo_pages() -> list[PageVisit]:
     )
     assert idle is not None, "the demo model has no open version without a request"
     slug = model.slug
+    # The demo has no webhook (its receiver would be on the Internet): one in test mode, which sends nothing.
+    webhook = Webhook.objects.filter(model=model).first()
+    if webhook is None:
+        webhook, _ = create_webhook(
+            actor=model.owner, model=model, url=DEMO_WEBHOOK_URL, description="Release pipeline", state=State.TEST
+        )
+        comment_on_version(actor=model.owner, version=idle, comment="Logged for the webhook in test mode.")
 
     def card(tab: str) -> str:
         return reverse(tab, args=[slug])
@@ -69,6 +80,8 @@ def demo_pages() -> list[PageVisit]:
         PageVisit("model-history-tab", "alice", card("activity:model-history")),
         PageVisit("model-history-tab-as-of", "alice", f"{card('activity:model-history')}?at=2026-01-01T12:00"),
         PageVisit("model-collaborators-tab", "alice", card("catalog:model-collaborators")),
+        PageVisit("model-webhooks-tab", "alice", card("webhooks:model-webhooks")),
+        PageVisit("webhook-detail", "alice", reverse("webhooks:webhook-detail", args=[slug, webhook.pk])),
         PageVisit("version-requested", "alice", _version_url(requested)),
         PageVisit("version-request-panel", "alice", _version_url(idle, to_stage=Stage.PRODUCTION)),
         PageVisit("version-list", "alice", reverse("catalog:version-list")),
@@ -99,6 +112,7 @@ def demo_pages() -> list[PageVisit]:
         PageVisit("model-card-viewer", "carol", reverse("catalog:model-detail", args=[private.slug])),
         PageVisit("collaborators-viewer", "carol", reverse("catalog:model-collaborators", args=[private.slug])),
         PageVisit("forbidden", "carol", reverse("catalog:model-edit", args=[private.slug]), status=403),
+        PageVisit("webhooks-forbidden", "bob", card("webhooks:model-webhooks"), status=403),
         # dave: no role
         PageVisit("catalog-outsider", "dave", reverse("catalog:model-list")),
         PageVisit("not-found-private", "dave", reverse("catalog:model-detail", args=[private.slug]), status=404),
@@ -119,5 +133,7 @@ def framework_pages() -> list[PageVisit]:
         PageVisit("admin-version", "admin", reverse("admin:catalog_modelversion_change", args=[version.pk])),
         PageVisit("admin-activity", "admin", reverse("admin:activity_activityentry_changelist")),
         PageVisit("admin-activity-filtered", "admin", f"{reverse('admin:activity_activityentry_changelist')}?q=prod"),
+        PageVisit("admin-webhooks", "admin", reverse("admin:webhooks_webhook_changelist")),
+        PageVisit("admin-webhook-add", "admin", reverse("admin:webhooks_webhook_add")),
         PageVisit("api-docs", "admin", "/api/v1/docs"),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import socket
 import stat
 import subprocess
@@ -139,3 +140,57 @@ def test_sign_in_works_over_plain_http(demo: Demo) -> None:
         assert response.status_code == 302, response.text
         assert client.get("/").status_code == 200
         assert "Signed in as" in client.get("/").text
+
+
+def test_the_demo_runs_a_task_worker_beside_the_server_and_ctrl_c_stops_both(demo: Demo) -> None:
+    """`make demo-up` (the end of `make demo`) with the demo's variables: queued mail is sent by its worker; one
+    SIGINT to the foreground process group (what Ctrl-C sends) ends the server, the worker and make."""
+    port = free_port()
+    demo_env = demo_env_from_makefile() | {k: demo.env[k] for k in ("SECRET_KEY_FILE", "DATABASE_URL", "STATIC_ROOT")}
+    demo_env["SITE_URL"] = f"http://127.0.0.1:{port}"
+    assert demo_env["WEBHOOK_ALLOW_HTTP"] == demo_env["WEBHOOK_ALLOW_PRIVATE"] == "1"
+    make = subprocess.Popen(
+        [
+            "make",
+            "--no-print-directory",
+            "demo-up",
+            f"BIN={Path(PYTHON).parent}",
+            f"PORT={port}",
+            "DEMO_ENV=" + " ".join(f"{k}={shlex.quote(v)}" for k, v in demo_env.items()),
+        ],
+        cwd=ROOT,
+        env=demo.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as a terminal's foreground job has
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz/", timeout=2).status_code == 200
+                break
+            except httpx.TransportError:
+                assert make.poll() is None, "make demo-up exited"
+                assert time.monotonic() < deadline, "the demo server did not answer within 30 s"
+                time.sleep(0.2)
+        demo.manage(
+            "shell",
+            "-c",
+            "from core.mail import send_mail_task; "
+            "send_mail_task.enqueue(subject='Queued in the demo', body='Sent by the worker.', to=['ann@example.com'])",
+        )
+        count = (
+            "from django_tasks_db.models import DBTaskResult; "
+            "print(DBTaskResult.objects.filter(status='SUCCESSFUL').count())"
+        )
+        deadline = time.monotonic() + 30
+        while demo.manage("shell", "-c", count).strip().splitlines()[-1] != "1":
+            assert time.monotonic() < deadline, "the demo's worker did not run the queued mail within 30 s"
+            time.sleep(0.5)
+    finally:
+        os.killpg(make.pid, signal.SIGINT)
+        output = make.communicate(timeout=30)[0].decode()
+    assert "Subject: Queued in the demo" in output  # the console mail backend, in the worker's output
+    with pytest.raises(ProcessLookupError):
+        os.killpg(make.pid, 0)  # nothing of the group is left running

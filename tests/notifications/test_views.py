@@ -15,6 +15,7 @@ from catalog.permissions import Role
 from catalog.services import add_collaborator
 from tests.factories import ModelFactory, UserFactory, VersionFactory
 from tests.helpers import HTMX, QUERY_SIZES, VERSION_URL, client_for, count_badge, element, select
+from tests.tasks import run_tasks
 
 
 def items(client: Any) -> list[str]:
@@ -145,6 +146,7 @@ def test_mail_links_use_site_url(
     with django_capture_on_commit_callbacks(execute=True):
         change_request = services.request_stage_change(actor=editor, version=version, to_stage=Stage.STAGING)
         services.approve_change_request(actor=reviewer, change_request=change_request)
+    run_tasks()
     assert [m.body.strip().splitlines()[-1].split(": ")[-1] for m in mailoutbox] == [
         "http://127.0.0.1:8143/models/churn-predictor/versions/v1.0.0/"
     ] * 2

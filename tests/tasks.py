@@ -1,0 +1,99 @@
+"""Running the task queue in tests: the real backend's queued tasks, run by its own worker code, in this process."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import timedelta
+from typing import Any
+
+import django_rq
+from django.conf import settings
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_rq.backend import Job
+from rq import SimpleWorker
+
+
+def on_redis() -> bool:
+    """Whether the tests' task backend is Redis (django-tasks-rq) rather than the database."""
+    return "RQBackend" in settings.TASKS["default"]["BACKEND"]
+
+
+def run_tasks(*, wait_for_deferred: float = 0.0) -> int:
+    """Run every task that is ready, and those that become ready meanwhile, with the backend's own worker; with
+    wait_for_deferred, keep going while a deferred task (a retry) comes due within that many seconds. Returns how
+    many tasks ran. Unlike `db_worker --batch`, it leaves the test's database connection open."""
+    if on_redis():
+        return _run_rq(wait_for_deferred)
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    deadline = time.monotonic() + wait_for_deferred
+    while True:
+        result = DBTaskResult.objects.ready().filter(backend_name="default").first()
+        if result is None:
+            left = deadline - time.monotonic()
+            soon = timezone.now() + timedelta(seconds=max(left, 0))
+            if left > 0 and DBTaskResult.objects.filter(status="READY", run_after__lte=soon).exists():
+                time.sleep(0.02)
+                continue
+            return ran
+        result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1
+
+
+def _run_rq(wait_for_deferred: float) -> int:
+    queue = rq_queue()
+    finished = queue.finished_job_registry
+    failed = queue.failed_job_registry
+    before = finished.count + failed.count
+    deadline = time.monotonic() + wait_for_deferred
+    while True:
+        # A worker in burst mode runs what is queued, after moving the scheduled jobs that are due into the queue.
+        worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+        left = deadline - time.monotonic()
+        if left > 0 and _next_scheduled(queue) is not None and _next_scheduled(queue) <= time.time() + left:  # type: ignore[operator]
+            time.sleep(0.02)
+            continue
+        return finished.count + failed.count - before
+
+
+def _next_scheduled(queue: Any) -> float | None:
+    scheduled = queue.connection.zrange(queue.scheduled_job_registry.key, 0, 0, withscores=True)
+    return float(scheduled[0][1]) if scheduled else None
+
+
+def rq_queue() -> Any:
+    return django_rq.get_queue("default", job_class=Job)
+
+
+def queued(task_path_suffix: str = "") -> list[str]:
+    """The paths of the tasks waiting in the queue (ending in task_path_suffix)."""
+    if on_redis():
+        queue = rq_queue()
+        jobs = [queue.fetch_job(job_id) for job_id in queue.get_job_ids()]
+        return [job.func_name for job in jobs if job is not None and job.func_name.endswith(task_path_suffix)]
+    return [
+        result.task_path
+        for result in DBTaskResult.objects.filter(status="READY").order_by("enqueued_at")
+        if result.task_path.endswith(task_path_suffix)
+    ]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

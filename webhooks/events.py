@@ -1,0 +1,235 @@
+"""Events: the payload each one carries, and writing them, with a delivery per subscribed webhook, in the transaction of
+the change they report (an outbox). A task sends them once that transaction commits (webhooks.tasks)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django_tasks_db import DatabaseBackend
+
+from activity.models import ActivityEntry
+from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
+from core import clock
+from webhooks.models import VERB_EVENTS, Delivery, DeliveryStatus, Event, EventType, State, Webhook
+
+
+def new_event_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+def _stage(value: str) -> str:
+    return str(Stage(value).label) if value in Stage.values else value
+
+
+def _link(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def human_text(event_type: str, data: dict[str, Any]) -> str:
+    """The one line a person reads (in Slack, in the delivery log)."""
+    actor = data.get("actor") or "Someone"
+    model = (data.get("model") or {}).get("name", "")
+    version = (data.get("version") or {}).get("name", "")
+    subject = f"{model} {version}".strip()
+    move = f"from {_stage(data.get('from_stage', ''))} to {_stage(data.get('to_stage', ''))}"
+    match event_type:
+        case EventType.VERSION_REGISTERED:
+            return f"{actor} registered {subject}"
+        case EventType.STAGE_CHANGE_REQUESTED:
+            return f"{actor} requested moving {subject} {move}"
+        case EventType.STAGE_CHANGE_APPROVED:
+            return f"{actor} approved moving {subject} {move}"
+        case EventType.STAGE_CHANGE_REJECTED:
+            return f"{actor} rejected moving {subject} {move}"
+        case EventType.STAGE_CHANGE_CANCELLED:
+            return f"{actor} cancelled the request to move {subject} {move}"
+        case EventType.STAGE_CHANGED:
+            cause = data.get("cause") or {}
+            because = f" ({cause['text']})" if cause.get("text") else ""
+            return f"{subject} moved {move}{because}"
+        case EventType.LOCK_CHANGED:
+            lock = data.get("lock_level") or {}
+            return f"{actor} changed the lock level of {subject} from {lock.get('from')} to {lock.get('to')}"
+        case EventType.ALIAS_SET:
+            alias = data.get("alias") or {}
+            if alias.get("moved_from"):
+                return (
+                    f"{actor} moved the alias @{alias.get('name')} of {model} from {alias['moved_from']} to {version}"
+                )
+            return f"{actor} set the alias @{alias.get('name')} on {subject}"
+        case EventType.COMMENT_ADDED:
+            comment = data.get("comment", "")
+            short = comment if len(comment) <= 200 else comment[:199] + "…"
+            return f"{actor} commented on {subject}: {short}"
+        case EventType.TEST:
+            return f"Test event from Model Catalog for {model or 'the registry'}"
+    return f"{actor}: {event_type} on {subject}"
+
+
+def _model_data(model: RegisteredModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return {"name": model.name, "slug": model.slug, "url": _link(model.get_absolute_url())}
+
+
+def _version_data(version: ModelVersion | None, current: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    # current: the version's row as the database has it now (the caller's instance may have been read before a lock).
+    now = current or {"stage": version.stage, "lock_level": version.lock_level, "artifact_uri": version.artifact_uri}
+    data: dict[str, Any] = {
+        "name": version.name,
+        "number": version.number,
+        "stage": now["stage"],
+        "lock_level": now["lock_level"],
+        "url": _link(version.get_absolute_url()),
+    }
+    # Where a Redacted version's artifacts are is for its Owners only: it never leaves in an event.
+    if now["lock_level"] != LockLevel.REDACT and now["artifact_uri"]:
+        data["artifact_uri"] = now["artifact_uri"]
+    return data
+
+
+def payload(*, event_id: str, event_type: str, when: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of an event in the Standard Webhooks shape: type, timestamp and data, with the event id."""
+    data = data | {"text": human_text(event_type, data)}
+    return {"id": event_id, "type": str(event_type), "timestamp": when.isoformat(), "data": data}
+
+
+def entry_data(entry: ActivityEntry, current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What an event says about the change an activity entry records (current: its version's row as it is now)."""
+    extra = entry.extra or {}
+    data: dict[str, Any] = {
+        "model": _model_data(entry.model),
+        "version": _version_data(entry.version, current),
+        "from_stage": entry.from_stage,
+        "to_stage": entry.to_stage,
+        "actor": entry.actor_username or entry.actor.get_username(),
+        "comment": entry.comment,
+    }
+    if "change_request" in extra:
+        data["change_request"] = extra["change_request"]
+    if extra.get("caused_by"):
+        data["cause"] = {"type": "promotion", "change_request": extra["caused_by"], "text": entry.comment}
+    if extra.get("requested_by"):
+        data["requested_by"] = extra["requested_by"]
+    if entry.verb == "lock_changed":
+        data["lock_level"] = {"from": extra.get("from"), "to": extra.get("to")}
+    if "alias" in extra:
+        data["alias"] = {"name": extra["alias"], "moved_from": extra.get("moved_from", "")}
+    return data
+
+
+def _subscribers(model_ids: set[int]) -> list[Webhook]:
+    return list(
+        Webhook.objects.filter(Q(model_id__in=model_ids) | Q(model__isnull=True))
+        .exclude(state=State.DISABLED)
+        .order_by("id")
+    )
+
+
+def record_events(entries: Sequence[ActivityEntry]) -> None:
+    """Write the events of entries (those VERB_EVENTS names) with one delivery per webhook that wants each, in the
+    current transaction; the deliveries are queued when it commits, and vanish with it if it rolls back."""
+    relevant = [entry for entry in entries if entry.verb in VERB_EVENTS and entry.model_id is not None]
+    if not relevant:
+        return
+    webhooks = _subscribers({entry.model_id for entry in relevant if entry.model_id is not None})
+    if not webhooks:
+        return
+    now = clock.now()
+    # A version's artifact URI goes out only if the database says it is not Redacted now (the caller's instance may
+    # have been read before a lock); read back only the versions whose instance would show one.
+    version_ids = {
+        entry.version.pk
+        for entry in relevant
+        if entry.version is not None and entry.version.artifact_uri and entry.version.lock_level != LockLevel.REDACT
+    }
+    current: dict[int, dict[str, Any]] = (
+        {
+            row["pk"]: dict(row)
+            for row in ModelVersion.objects.filter(pk__in=version_ids).values(
+                "pk", "stage", "lock_level", "artifact_uri"
+            )
+        }
+        if version_ids
+        else {}
+    )
+    events: list[Event] = []
+    targets: list[list[Webhook]] = []
+    for entry in relevant:
+        event_type = VERB_EVENTS[entry.verb]
+        wanted = [w for w in webhooks if w.model_id in (None, entry.model_id) and w.wants(event_type)]
+        if not wanted:
+            continue
+        event_id = new_event_id()
+        events.append(
+            Event(
+                event_id=event_id,
+                type=event_type,
+                payload=payload(
+                    event_id=event_id,
+                    event_type=event_type,
+                    when=now,
+                    data=entry_data(entry, current.get(entry.version_id or 0)),
+                ),
+                activity_entry_id=entry.pk,
+                created_at=now,
+            )
+        )
+        targets.append(wanted)
+    if not events:
+        return
+    Event.objects.bulk_create(events)
+    deliveries = [
+        Delivery(
+            webhook=webhook,
+            event=event,
+            status=DeliveryStatus.LOGGED if webhook.state == State.TEST else DeliveryStatus.PENDING,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for event, wanted in zip(events, targets, strict=True)
+        for webhook in wanted
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    to_send = sorted({d.webhook_id for d in deliveries if d.status == DeliveryStatus.PENDING})
+    if to_send:
+        schedule_after_commit(to_send)
+
+
+def schedule_after_commit(webhook_ids: list[int]) -> None:
+    """Queue a delivery run for each webhook that starts once the current transaction commits: on the database queue
+    the task rows are written in the transaction itself (they commit with the change, or vanish with it, at no extra
+    commit); on another queue (Redis) they are sent after the commit."""
+    from webhooks.tasks import deliver_webhook, fan_out, schedule  # the task module imports this one
+
+    def enqueue() -> None:
+        if len(webhook_ids) == 1:
+            schedule(webhook_ids[0])
+        else:  # one task row in the request, whatever the number of webhooks; the worker queues one run for each
+            fan_out.enqueue(webhook_ids=webhook_ids)
+
+    if isinstance(deliver_webhook.get_backend(), DatabaseBackend):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
+
+
+def test_event(webhook: Webhook, *, actor_name: str) -> Event:
+    """A test event for webhook (written, not yet delivered)."""
+    now = clock.now()
+    event_id = new_event_id()
+    data = {"model": _model_data(webhook.model), "version": None, "actor": actor_name, "comment": ""}
+    return Event.objects.create(
+        event_id=event_id,
+        type=EventType.TEST,
+        payload=payload(event_id=event_id, event_type=EventType.TEST, when=now, data=data),
+        created_at=now,
+    )
