@@ -4,6 +4,7 @@ review, and comments on versions they requested. No row is written per notificat
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -28,24 +29,34 @@ def notifications(*, user: AnyUser) -> QuerySet[ActivityEntry]:
     requests user may review, comments on versions user requested."""
     if not user.is_authenticated:
         return ActivityEntry.objects.none()
-    mine = StageChangeRequest.objects.filter(requester_id=user.pk)
-    # The versions user asked to move, from the requester index: the log is then read per version, by its index.
-    my_versions = mine.values("version_id")
     reviewable = RegisteredModel.objects.filter(permissions.reviewable_models_filter(user)).values("pk")
+    waiting = Q(verb=Verb.STAGE_CHANGE_REQUESTED, model_id__in=reviewable)
+    return (
+        _about(user)
+        .filter(_about_me(user) | waiting)
+        .select_related("actor", "model", "version__model")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _about(user: User) -> QuerySet[ActivityEntry]:
+    """Entries by someone else than user on models user may still view."""
     viewable = RegisteredModel.objects.filter(
         permissions.viewable_models_filter(user, correlated=True), pk=OuterRef("model_id")
     )
-    about_me = Q(verb__in=DECISIONS, version_id__in=my_versions, request_id__in=mine.values("pk")) | Q(
-        verb=Verb.COMMENTED, version_id__in=my_versions
-    )
-    waiting = Q(verb=Verb.STAGE_CHANGE_REQUESTED, model_id__in=reviewable)
     return (
         ActivityEntry.objects.alias(request_id=Cast(KeyTextTransform("change_request", "extra"), BigIntegerField()))
-        .filter(about_me | waiting)
         .filter(Exists(viewable))
         .exclude(actor_id=user.pk)
-        .select_related("actor", "model", "version__model")
-        .order_by("-created_at", "-id")
+    )
+
+
+def _about_me(user: User) -> Q:
+    """Decisions on user's requests and comments on the versions user asked to move (read from the version index)."""
+    mine = StageChangeRequest.objects.filter(requester_id=user.pk)
+    my_versions = mine.values("version_id")
+    return Q(verb__in=DECISIONS, version_id__in=my_versions, request_id__in=mine.values("pk")) | Q(
+        verb=Verb.COMMENTED, version_id__in=my_versions
     )
 
 
@@ -55,9 +66,15 @@ def read_at(*, user: User) -> datetime | None:
     return marker.read_at if marker else None
 
 
-def _unread(user: User) -> QuerySet[ActivityEntry]:
+def _unread_counted(user: User) -> list[QuerySet[Any]]:
+    """The unread notifications in two disjoint parts, each counted up to COUNT_CAP: entries about user's own requests
+    (read from the log's version index), and the requests still waiting for user's review that came after user last
+    read (read from the pending requests, as the inbox is). One filter over the whole log for both would scan it: the
+    log holds every request ever made, while only the pending ones can still be waiting."""
     marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
-    return notifications(user=user).exclude(Exists(marker))
+    about_me = _about(user).filter(_about_me(user)).exclude(Exists(marker)).order_by()
+    waiting = approval_selectors.waiting_for(user=user).exclude(Exists(marker)).order_by()
+    return [about_me[:COUNT_CAP], waiting[:COUNT_CAP]]
 
 
 def nav_counts(*, user: AnyUser) -> tuple[int, int]:
@@ -69,14 +86,17 @@ def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     inbox_sql, inbox_params = (
         approval_selectors.waiting_for(user=user).order_by()[: approval_selectors.INBOX_COUNT_CAP].values("pk")
     ).query.sql_with_params()
-    unread_sql, unread_params = _unread(user).order_by()[:COUNT_CAP].values("pk").query.sql_with_params()
+    (about_sql, about_params), (waiting_sql, waiting_params) = (
+        part.values("pk").query.sql_with_params() for part in _unread_counted(user)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM ({inbox_sql}) inbox), (SELECT COUNT(*) FROM ({unread_sql}) unread)",
-            [*inbox_params, *unread_params],
+            f"SELECT (SELECT COUNT(*) FROM ({inbox_sql}) inbox), (SELECT COUNT(*) FROM ({about_sql}) about)"
+            f" + (SELECT COUNT(*) FROM ({waiting_sql}) waiting)",
+            [*inbox_params, *about_params, *waiting_params],
         )
         inbox, unread = cursor.fetchone()
-    return int(inbox), int(unread)
+    return int(inbox), min(int(unread), COUNT_CAP)
 
 
 def pending_and_decision(

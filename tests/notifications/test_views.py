@@ -93,6 +93,20 @@ def test_the_count_in_the_navigation_and_mark_all_read(decided: Any, version: An
     assert count_badge(client.get("/").text, "notification-count") == 0
 
 
+def test_the_count_holds_requests_only_while_they_wait_for_the_reader(
+    version: Any, editor: Any, reviewer: Any, owner: Any
+) -> None:
+    change_request = services.request_stage_change(actor=editor, version=version, to_stage=Stage.STAGING)
+    assert count_badge(client_for(reviewer).get("/models/").text, "notification-count") == 1
+    assert count_badge(client_for(owner).get("/models/").text, "notification-count") == 1
+
+    services.approve_change_request(actor=owner, change_request=change_request)
+
+    # Decided by someone else, it waits for nobody: no longer counted, still listed with the rest of the history.
+    assert count_badge(client_for(reviewer).get("/models/").text, "notification-count") == 0
+    assert items(client_for(reviewer)) == ["editor requests Staging for Churn Predictor v1.0.0 — you can review it"]
+
+
 def test_the_pages_need_a_signed_in_user_and_the_right_method(client: Any, editor: Any) -> None:
     assert client.get("/notifications/")["Location"].startswith("/accounts/login/")
     assert client.post("/notifications/read/")["Location"].startswith("/accounts/login/")
