@@ -4,7 +4,6 @@ review, and comments on versions they requested. No row is written per notificat
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -66,34 +65,34 @@ def read_at(*, user: User) -> datetime | None:
     return marker.read_at if marker else None
 
 
-def _unread_counted(user: User) -> list[QuerySet[Any]]:
-    """The unread notifications in two disjoint parts, each counted up to COUNT_CAP: entries about user's own requests
-    (read from the log's version index), and the requests still waiting for user's review that came after user last
-    read (read from the pending requests, as the inbox is). One filter over the whole log for both would scan it: the
-    log holds every request ever made, while only the pending ones can still be waiting."""
-    marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
-    about_me = _about(user).filter(_about_me(user)).exclude(Exists(marker)).order_by()
-    waiting = approval_selectors.waiting_for(user=user).exclude(Exists(marker)).order_by()
-    return [about_me[:COUNT_CAP], waiting[:COUNT_CAP]]
-
-
 def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     """The navigation's two badges, each counted up to 100, in one query: requests waiting for user's review and
-    user's unread notifications."""
+    user's unread notifications.
+
+    Unread notifications come in two disjoint parts. Entries about user's own requests are read from the log's version
+    index. Requests for user's review are counted only while they still wait for user, so they are read with the
+    inbox's count from the pending requests, newest first: those that came after user last read are the first ones
+    of that walk, and counting them among its first 100 counts them up to 100. (One filter over the whole log for
+    both parts scanned it: 175 ms a page for a reviewer of 10,000 models.)"""
     if not isinstance(user, User):
         return 0, 0
     # One round trip for both: every page shows both badges, and a second query per page is what the budget forbids.
-    inbox_sql, inbox_params = (
-        approval_selectors.waiting_for(user=user).order_by()[: approval_selectors.INBOX_COUNT_CAP].values("pk")
-    ).query.sql_with_params()
-    (about_sql, about_params), (waiting_sql, waiting_params) = (
-        part.values("pk").query.sql_with_params() for part in _unread_counted(user)
+    marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
+    waiting_sql, waiting_params = (
+        approval_selectors.waiting_for(user=user)
+        .annotate(seen=Exists(marker))
+        .order_by("-created_at", "-id")[: approval_selectors.INBOX_COUNT_CAP]
+        .values("seen")
+        .query.sql_with_params()
     )
+    about_sql, about_params = (
+        _about(user).filter(_about_me(user)).exclude(Exists(marker)).order_by()[:COUNT_CAP].values("pk")
+    ).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM ({inbox_sql}) inbox), (SELECT COUNT(*) FROM ({about_sql}) about)"
-            f" + (SELECT COUNT(*) FROM ({waiting_sql}) waiting)",
-            [*inbox_params, *about_params, *waiting_params],
+            f"WITH waiting AS ({waiting_sql}) SELECT (SELECT COUNT(*) FROM waiting),"
+            f" (SELECT COUNT(*) FROM waiting WHERE NOT seen) + (SELECT COUNT(*) FROM ({about_sql}) about)",
+            [*waiting_params, *about_params],
         )
         inbox, unread = cursor.fetchone()
     return int(inbox), min(int(unread), COUNT_CAP)
