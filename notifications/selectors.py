@@ -30,9 +30,11 @@ def notifications(*, user: AnyUser) -> QuerySet[ActivityEntry]:
         return ActivityEntry.objects.none()
     reviewable = RegisteredModel.objects.filter(permissions.reviewable_models_filter(user)).values("pk")
     waiting = Q(verb=Verb.STAGE_CHANGE_REQUESTED, model_id__in=reviewable)
+    still_pending = StageChangeRequest.objects.filter(pk=OuterRef("request_id"), status=Status.PENDING)
     return (
         _about(user)
         .filter(_about_me(user) | waiting)
+        .annotate(still_pending=Exists(still_pending))
         .select_related("actor", "model", "version__model")
         .order_by("-created_at", "-id")
     )

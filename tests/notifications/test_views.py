@@ -47,7 +47,7 @@ def test_each_persona_sees_what_concerns_them(
     ]
     # Reviewers and owners hear of the request they may review; the requester does not hear of their own.
     assert items(client_for(reviewer)) == [
-        "editor requests Staging for Churn Predictor v1.0.0 — you can review it",
+        "editor requests Staging for Churn Predictor v1.0.0 — decided since",
     ]
     assert items(client_for(owner)) == items(client_for(reviewer))
     assert items(client_for(viewer)) == []
@@ -104,7 +104,7 @@ def test_the_count_holds_requests_only_while_they_wait_for_the_reader(
 
     # Decided by someone else, it waits for nobody: no longer counted, still listed with the rest of the history.
     assert count_badge(client_for(reviewer).get("/models/").text, "notification-count") == 0
-    assert items(client_for(reviewer)) == ["editor requests Staging for Churn Predictor v1.0.0 — you can review it"]
+    assert items(client_for(reviewer)) == ["editor requests Staging for Churn Predictor v1.0.0 — decided since"]
 
 
 def test_the_pages_need_a_signed_in_user_and_the_right_method(client: Any, editor: Any) -> None:
