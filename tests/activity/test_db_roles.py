@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import InternalError, connection
 from django.utils import timezone
 
 from activity import chain
@@ -28,6 +28,33 @@ OWNER, APP, PASSWORD = "mc_log_test_owner", "mc_log_test_app", "app-secret"
 @pytest.fixture
 def app_connection() -> Iterator[psycopg.Connection[Any]]:
     """A connection to the test database as the app's role, set up by the command as a superuser would."""
+    _set_up_roles()
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        dbname=settings["NAME"],
+        user=APP,
+        password=PASSWORD,
+        autocommit=True,
+    ) as app:
+        yield app
+
+
+def _set_up_roles(attempts: int = 3) -> None:
+    """Run the command; roles belong to the whole server, and PostgreSQL refuses an ALTER ROLE that meets another
+    session's change of the same role ("tuple concurrently updated"), which another test run on the server can
+    make: then it runs again, as an operator would."""
+    for attempt in range(attempts):
+        try:
+            _run_setup_db_roles()
+            return
+        except InternalError as error:
+            if "tuple concurrently updated" not in str(error) or attempt == attempts - 1:
+                raise
+
+
+def _run_setup_db_roles() -> None:
     call_command(
         "setup_db_roles",
         "--owner",
@@ -42,16 +69,6 @@ def app_connection() -> Iterator[psycopg.Connection[Any]]:
         "--execute",
         stdout=_Quiet(),
     )
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=settings["PORT"] or 5432,
-        dbname=settings["NAME"],
-        user=APP,
-        password=PASSWORD,
-        autocommit=True,
-    ) as app:
-        yield app
 
 
 class _Quiet:
