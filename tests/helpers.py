@@ -331,9 +331,11 @@ VERSION_OOB = [
     "lock-box",
     "activity-feed",
     "inbox-count",
+    "notification-count",
 ]
-CARD_OOB = ["model-meta", "stage-summary", "pending-count", "inbox-count"]  # a card's action on the model card
-INBOX_CARD_OOB = ["own-count", "inbox-count"]  # a card's action in the inbox
+# A card's action on the model card, and in the inbox.
+CARD_OOB = ["model-meta", "stage-summary", "pending-count", "inbox-count", "notification-count"]
+INBOX_CARD_OOB = ["own-count", "inbox-count", "notification-count"]
 
 
 def action_url(action: str, change_request: StageChangeRequest) -> str:
