@@ -9,6 +9,7 @@ from ninja import Field, Schema
 
 from activity.models import MAX_COMMENT
 from catalog.models import MAX_APPROVALS, MAX_DESCRIPTION, MAX_MODEL_NAME, MAX_URI, MAX_VERSION_NAME, MIN_APPROVALS
+from webhooks.models import GRACE_HOURS, MAX_GRACE_HOURS
 
 StageName = Literal["unassigned", "development", "staging", "production", "archived"]
 LockLevelName = Literal["open", "closed", "redact"]
@@ -284,7 +285,7 @@ class WebhookOut(Schema):
 
 
 class RotateIn(Schema):
-    grace_hours: int = Field(24, ge=0, le=168, description="How long the old secret also signs.")
+    grace_hours: int = Field(GRACE_HOURS, ge=0, le=MAX_GRACE_HOURS, description="How long the old secret also signs.")
 
 
 class DeliveryOut(Schema):

@@ -6,7 +6,16 @@ from typing import Any
 
 from django import forms
 
-from webhooks.models import MAX_DESCRIPTION, MAX_URL, SUBSCRIBABLE, PayloadFormat, State, Webhook
+from webhooks.models import (
+    GRACE_HOURS,
+    MAX_DESCRIPTION,
+    MAX_GRACE_HOURS,
+    MAX_URL,
+    SUBSCRIBABLE,
+    PayloadFormat,
+    State,
+    Webhook,
+)
 
 
 class WebhookForm(forms.Form):
@@ -65,5 +74,9 @@ class WebhookForm(forms.Form):
 
 class RotateForm(forms.Form):
     grace_hours = forms.IntegerField(
-        label="Old secret accepted for (hours)", min_value=0, max_value=7 * 24, initial=24, required=False
+        label="Old secret accepted for (hours)",
+        min_value=0,
+        max_value=MAX_GRACE_HOURS,
+        initial=GRACE_HOURS,
+        required=False,
     )

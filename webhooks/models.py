@@ -15,6 +15,9 @@ MAX_DESCRIPTION = 200
 MAX_HEADERS = 10
 RESPONSE_EXCERPT = 1000  # characters of a receiver's answer kept in the delivery log
 RESPONSE_CAP = 16 * 1024  # bytes of a receiver's answer read at most
+# After a rotation, how long the old secret also signs (hours): by default, and at most.
+GRACE_HOURS = 24
+MAX_GRACE_HOURS = 7 * 24
 
 
 class EventType(models.TextChoices):

@@ -19,7 +19,9 @@ from webhooks import permissions
 from webhooks.delivery import RESERVED_HEADERS, new_secret
 from webhooks.events import schedule_after_commit, test_event
 from webhooks.models import (
+    GRACE_HOURS,
     MAX_DESCRIPTION,
+    MAX_GRACE_HOURS,
     MAX_HEADERS,
     MAX_URL,
     SUBSCRIBABLE,
@@ -33,7 +35,6 @@ from webhooks.models import (
 from webhooks.safety import UnsafeURL, check_url_form, resolve
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
-MAX_GRACE_HOURS = 7 * 24
 
 
 class WebhookError(Exception):
@@ -167,7 +168,7 @@ def update_webhook(*, actor: User, webhook: Webhook, **fields: Any) -> Webhook:
 
 
 @transaction.atomic
-def rotate_secret(*, actor: User, webhook: Webhook, grace_hours: int = 24) -> str:
+def rotate_secret(*, actor: User, webhook: Webhook, grace_hours: int = GRACE_HOURS) -> str:
     """Give webhook a new secret, returned this once; the old one also signs for grace_hours (receivers accept
     either meanwhile). Raises PermissionDenied, WebhookError."""
     permissions.may_manage_webhooks(actor, webhook.model).enforce(WebhookError)

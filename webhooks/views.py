@@ -15,7 +15,7 @@ from catalog.selectors import get_model
 from core.types import AuthedRequest
 from webhooks import selectors, services
 from webhooks.forms import RotateForm, WebhookForm
-from webhooks.models import Webhook
+from webhooks.models import GRACE_HOURS, Webhook
 from webhooks.permissions import may_manage_webhooks
 
 SECRET_KEY = "webhook_secret"  # the session key of a secret shown once, on the page the action leads to
@@ -113,7 +113,9 @@ def webhook_rotate(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     form = RotateForm(request.POST)
     if form.is_valid():
         grace = form.cleaned_data["grace_hours"]
-        secret = services.rotate_secret(actor=request.user, webhook=webhook, grace_hours=24 if grace is None else grace)
+        secret = services.rotate_secret(
+            actor=request.user, webhook=webhook, grace_hours=GRACE_HOURS if grace is None else grace
+        )
         request.session[SECRET_KEY] = {"webhook": webhook.pk, "secret": secret}
         messages.success(request, "New secret made. Copy it now: it is shown only this once.")
         return _back(webhook)
