@@ -25,6 +25,7 @@ from catalog.permissions import Access
 from catalog.services import apply_stage_change
 from core import clock
 from core.mail import queue_mail
+from webhooks.events import written_together
 
 
 class WorkflowError(Exception):
@@ -218,18 +219,19 @@ def approve_change_request(
         comment=comment,
         created_at=clock.now(),
     )
-    _log_request_event(
-        actor,
-        Verb.STAGE_CHANGE_APPROVED,
-        change_request,
-        version,
-        comment,
-        extra={"archive_others": change_request.archive_others} if overrides else None,
-    )
-    if approvals + 1 >= change_request.required_approvals:
-        others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
-        _apply(actor=actor, change_request=change_request, version=version, others=others)
-        _notify_requester(change_request, version, actor, comment)
+    with written_together():  # the approval, the move and the archived versions: their webhook events in one go
+        _log_request_event(
+            actor,
+            Verb.STAGE_CHANGE_APPROVED,
+            change_request,
+            version,
+            comment,
+            extra={"archive_others": change_request.archive_others} if overrides else None,
+        )
+        if approvals + 1 >= change_request.required_approvals:
+            others = [v for pk, v in locked.items() if pk != version.pk and v.stage == change_request.to_stage]
+            _apply(actor=actor, change_request=change_request, version=version, others=others)
+            _notify_requester(change_request, version, actor, comment)
     return change_request
 
 

@@ -4,12 +4,15 @@ the change they report (an outbox). A task sends them once that transaction comm
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django_tasks_db import DatabaseBackend
 
@@ -134,9 +137,34 @@ def _subscribers(model_ids: set[int]) -> list[Webhook]:
     )
 
 
+_held: ContextVar[list[ActivityEntry] | None] = ContextVar("webhook_events_held", default=None)
+
+
+@contextmanager
+def written_together() -> Iterator[None]:
+    """Hold the events of the entries recorded inside and write them together when the block ends without an error
+    (inside the caller's transaction): one read of the webhooks and one insert each for the events, the deliveries and
+    the delivery runs, however many entries a change writes (an approval, the move it makes, the versions it
+    archives)."""
+    if _held.get() is not None:  # already inside a block: its end writes these too
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+        held = _held.get() or []
+    finally:
+        _held.reset(token)
+    record_events(held)
+
+
 def record_events(entries: Sequence[ActivityEntry]) -> None:
     """Write the events of entries (those VERB_EVENTS names) with one delivery per webhook that wants each, in the
     current transaction; the deliveries are queued when it commits, and vanish with it if it rolls back."""
+    held = _held.get()
+    if held is not None:
+        held.extend(entries)
+        return
     relevant = [entry for entry in entries if entry.verb in VERB_EVENTS and entry.model_id is not None]
     if not relevant:
         return
@@ -204,11 +232,43 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
         schedule_after_commit(to_send)
 
 
+class QueuedRuns:
+    """Marks the webhooks whose delivery run this transaction has queued. It sits in the connection's on-commit list,
+    so it is gone when the transaction commits or rolls back (or rolls back to a savepoint before it was queued)."""
+
+    def __init__(self, webhook_ids: list[int], then: Callable[[], None] | None = None) -> None:
+        self.webhook_ids, self.then, self.done = frozenset(webhook_ids), then, False
+
+    def __call__(self) -> None:
+        self.done = True
+        if self.then is not None:
+            self.then()
+
+
+def _queued_in_transaction(connection: BaseDatabaseWrapper) -> set[int]:
+    """The webhooks whose delivery run is already queued by the open transaction."""
+    return {
+        webhook_id
+        for _, callback, _ in connection.run_on_commit
+        if isinstance(callback, QueuedRuns) and not callback.done
+        for webhook_id in callback.webhook_ids
+    }
+
+
 def schedule_after_commit(webhook_ids: list[int]) -> None:
     """Queue a delivery run for each webhook that starts once the current transaction commits: on the database queue
     the task rows are written in the transaction itself (they commit with the change, or vanish with it, at no extra
-    commit); on another queue (Redis) they are sent after the commit."""
+    commit); on another queue (Redis) they are sent after the commit. One run per webhook and transaction: a run sends
+    every delivery waiting for its webhook, so a change that writes several events (an approval that moves a version
+    and archives others) queues each webhook once."""
     from webhooks.tasks import deliver_webhook, fan_out, schedule  # the task module imports this one
+
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        queued = _queued_in_transaction(connection)
+        webhook_ids = [webhook_id for webhook_id in webhook_ids if webhook_id not in queued]
+        if not webhook_ids:
+            return
 
     def enqueue() -> None:
         if len(webhook_ids) == 1:
@@ -218,8 +278,10 @@ def schedule_after_commit(webhook_ids: list[int]) -> None:
 
     if isinstance(deliver_webhook.get_backend(), DatabaseBackend):
         enqueue()
+        if connection.in_atomic_block:
+            transaction.on_commit(QueuedRuns(webhook_ids))
     else:
-        transaction.on_commit(enqueue)
+        transaction.on_commit(QueuedRuns(webhook_ids, then=enqueue))
 
 
 def test_event(webhook: Webhook, *, actor_name: str) -> Event:

@@ -4,6 +4,7 @@ change that rolled back."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 from io import StringIO
@@ -11,7 +12,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -361,3 +363,64 @@ def test_the_delivery_log_is_pruned_after_its_days_but_pending_deliveries_stay(
     assert out.getvalue() == "Deleted 1 webhook deliveries.\n"
     assert [d.pk for d in deliveries(webhook)] == [old_pending.pk, recent.pk]
     assert Event.objects.count() == 2
+
+
+def _webhook_runs() -> int:
+    return len(queued("deliver_webhook")) + len(queued("fan_out"))
+
+
+def test_an_approval_writes_its_events_together_and_queues_each_webhook_once(
+    version: Any, owner: Any, editor: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with receiving() as receiver:
+        first, _ = hook(owner, version.model, receiver.url)
+        second, _ = hook(owner, version.model, f"{receiver.url}/second")
+        with django_capture_on_commit_callbacks(execute=True):
+            production = VersionFactory.create(model=version.model, created_by=owner, name="v0.9")
+            first_request = request_stage_change(actor=owner, version=production, to_stage=Stage.PRODUCTION)
+            approve_change_request(actor=reviewer, change_request=first_request)
+            promote = request_stage_change(
+                actor=editor, version=version, to_stage=Stage.PRODUCTION, archive_others=True
+            )
+        run_tasks()
+        runs_before, received_before = _webhook_runs(), len(receiver.received)
+
+        with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+            approve_change_request(actor=reviewer, change_request=promote)
+        sql = [query["sql"] for query in queries]
+        # The approval, the move and the archived version: three events, written together.
+        assert sum('FROM "webhooks_webhook"' in s for s in sql) == 1
+        assert sum('INSERT INTO "webhooks_event"' in s for s in sql) == 1
+        assert sum('INSERT INTO "webhooks_delivery"' in s for s in sql) == 1
+        assert _webhook_runs() - runs_before == 1, "one run queued for the two webhooks, once"
+        run_tasks()
+
+    texts = [json.loads(r.body)["data"]["text"] for r in receiver.received[received_before:]]
+    expected = [
+        "reviewer approved moving Churn Predictor v1.0.0 from Unassigned to Production",
+        "Churn Predictor v1.0.0 moved from Unassigned to Production",
+        "Churn Predictor v0.9 moved from Production to Archived (Archived because v1.0.0 moved to Production.)",
+    ]
+    assert sorted(texts) == sorted(expected * 2)
+    for webhook in (first, second):
+        sent = [d.event.payload["data"]["text"] for d in deliveries(webhook)][-3:]
+        assert sent == expected, "each webhook gets them in the order they happened"
+        assert all(d.status == DeliveryStatus.DELIVERED for d in deliveries(webhook))
+
+
+def test_a_run_queued_in_a_savepoint_that_rolled_back_is_queued_again(
+    version: Any, owner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with receiving() as receiver:
+        hook(owner, version.model, receiver.url, events=["comment.added"])
+        runs_before = _webhook_runs()
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            with contextlib.suppress(RuntimeError), transaction.atomic():  # a savepoint that rolls back
+                comment_on_version(actor=owner, version=version, comment="Rolled back.")
+                raise RuntimeError
+            comment_on_version(actor=owner, version=version, comment="Kept.")
+            comment_on_version(actor=owner, version=version, comment="Kept too.")
+        assert _webhook_runs() - runs_before == 1
+        run_tasks()
+
+    assert [json.loads(r.body)["data"]["comment"] for r in receiver.received] == ["Kept.", "Kept too."]
