@@ -36,9 +36,9 @@ def run_tasks(*, wait_for_deferred: float = 0.0) -> int:
         # This worker ran inside the test's transaction, where a real one waits for its commit: the delivery runs the
         # transaction queued have run, so the next change must queue its own (webhooks.events queues one per webhook
         # and transaction).
-        for _, callback, _ in connection.run_on_commit:
-            if isinstance(callback, QueuedRuns):
-                callback.done = True
+        for registered in connection.run_on_commit:
+            if isinstance(registered[1], QueuedRuns):
+                registered[1].done = True
 
 
 def _run_database_queue(wait_for_deferred: float) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +19,7 @@ from django_tasks_db import DatabaseBackend
 from activity.models import ActivityEntry
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
 from core import clock
-from webhooks.models import VERB_EVENTS, Delivery, DeliveryStatus, Event, EventType, State, Webhook
+from webhooks.models import VERB_EVENTS, Delivery, DeliveryStatus, Event, EventType, State, Webhook, wants_event
 
 
 def new_event_id() -> str:
@@ -129,12 +129,25 @@ def entry_data(entry: ActivityEntry, current: dict[str, Any] | None = None) -> d
     return data
 
 
-def _subscribers(model_ids: set[int]) -> list[Webhook]:
-    return list(
-        Webhook.objects.filter(Q(model_id__in=model_ids) | Q(model__isnull=True))
-        .exclude(state=State.DISABLED)
+class Subscriber(NamedTuple):
+    """What writing an event needs of a webhook that may want it (read as a row: this runs in every change)."""
+
+    pk: int
+    model_id: int | None
+    events: list[str]
+    state: str
+
+    def wants(self, event_type: str, model_id: int | None) -> bool:
+        return self.model_id in (None, model_id) and wants_event(self.events, event_type)
+
+
+def _subscribers(model_ids: set[int]) -> list[Subscriber]:
+    rows = (
+        Webhook.objects.filter(Q(model_id__in=model_ids) | Q(model_id=None), state__in=[State.ACTIVE, State.TEST])
         .order_by("id")
+        .values_list("pk", "model_id", "events", "state")
     )
+    return [Subscriber(*row) for row in rows]
 
 
 _held: ContextVar[list[ActivityEntry] | None] = ContextVar("webhook_events_held", default=None)
@@ -190,10 +203,10 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
         else {}
     )
     events: list[Event] = []
-    targets: list[list[Webhook]] = []
+    targets: list[list[Subscriber]] = []
     for entry in relevant:
         event_type = VERB_EVENTS[entry.verb]
-        wanted = [w for w in webhooks if w.model_id in (None, entry.model_id) and w.wants(event_type)]
+        wanted = [w for w in webhooks if w.wants(event_type, entry.model_id)]
         if not wanted:
             continue
         event_id = new_event_id()
@@ -217,7 +230,7 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
     Event.objects.bulk_create(events)
     deliveries = [
         Delivery(
-            webhook=webhook,
+            webhook_id=webhook.pk,
             event=event,
             status=DeliveryStatus.LOGGED if webhook.state == State.TEST else DeliveryStatus.PENDING,
             next_attempt_at=now,
@@ -247,9 +260,10 @@ class QueuedRuns:
 
 def _queued_in_transaction(connection: BaseDatabaseWrapper) -> set[int]:
     """The webhooks whose delivery run is already queued by the open transaction."""
+    callbacks = [registered[1] for registered in connection.run_on_commit]  # (savepoint ids, callback, robust)
     return {
         webhook_id
-        for _, callback, _ in connection.run_on_commit
+        for callback in callbacks
         if isinstance(callback, QueuedRuns) and not callback.done
         for webhook_id in callback.webhook_ids
     }

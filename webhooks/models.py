@@ -64,6 +64,11 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
 
 
+def wants_event(events: list[str], event_type: str) -> bool:
+    """Whether a webhook subscribed to events (none: every one) gets an event of event_type (a test event always)."""
+    return event_type == EventType.TEST or not events or event_type in events
+
+
 class Webhook(models.Model):
     # None: a registry-wide webhook (made by admins), which hears every model's events.
     model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, null=True, blank=True, related_name="webhooks")
@@ -97,7 +102,7 @@ class Webhook(models.Model):
         return self.url
 
     def wants(self, event_type: str) -> bool:
-        return event_type == EventType.TEST or not self.events or event_type in self.events
+        return wants_event(self.events, event_type)
 
     def event_labels(self) -> list[str]:
         return [str(EventType(value).label) for value in self.events if value in EventType.values]
