@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,9 +34,39 @@ def _zone(request: HttpRequest) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
+class ViewersZone(tzinfo):
+    """The zone of the request's user, looked up the first time a time is converted to it: a request that shows no
+    time (a health check, a JSON answer) reads neither the session nor the user for it."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self._zone: ZoneInfo | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        if self._zone is None:
+            self._zone = _zone(self._request)
+        return self._zone
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self.zone.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        return self.zone.fromutc(dt.replace(tzinfo=self.zone))  # the local time carries the real zone from here on
+
+    def __str__(self) -> str:
+        return str(self.zone)
+
+
 def time_zone_middleware(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     def middleware(request: HttpRequest) -> HttpResponseBase:
-        timezone.activate(_zone(request))
+        timezone.activate(ViewersZone(request))
         try:
             return get_response(request)
         finally:

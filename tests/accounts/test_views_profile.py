@@ -78,3 +78,13 @@ def test_a_session_without_the_zone_reads_it_once(owner: Any) -> None:
     session.save()
     assert " IST</time>" in client.get(PROFILE_URL).text
     assert client.session[SESSION_KEY] == "Asia/Kolkata"
+
+
+def test_a_request_that_shows_no_time_reads_nothing_for_the_zone(
+    owner: Any, django_assert_num_queries: Any
+) -> None:
+    Profile.objects.create(user=owner, time_zone="Asia/Kolkata")
+    client = client_for(owner)
+    with django_assert_num_queries(0):  # neither the session nor the user: the zone is looked up when a time is shown
+        assert client.get("/healthz/").status_code == 200
+    assert " IST</time>" in client.get(PROFILE_URL).text
