@@ -17,6 +17,7 @@ from approvals.models import StageChangeRequest, Status
 from catalog import permissions
 from catalog.models import ModelVersion, RegisteredModel
 from catalog.permissions import AnyUser
+from core.compiled import per_user_sql
 from notifications.models import DismissedDecision, ReadMarker
 
 DECISIONS = [Verb.STAGE_CHANGE_APPROVED, Verb.STAGE_CHANGE_REJECTED, Verb.STAGE_CHANGE_CANCELLED]
@@ -79,6 +80,14 @@ def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     if not isinstance(user, User):
         return 0, 0
     # One round trip for both: every page shows both badges, and a second query per page is what the budget forbids.
+    sql, params = per_user_sql("nav_counts", user, _nav_counts_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inbox, unread = cursor.fetchone()
+    return int(inbox), min(int(unread), COUNT_CAP)
+
+
+def _nav_counts_sql(user: User) -> tuple[str, list[object]]:
     marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
     waiting_sql, waiting_params = (
         approval_selectors.waiting_for(user=user)
@@ -90,14 +99,11 @@ def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     about_sql, about_params = (
         _about(user).filter(_about_me(user)).exclude(Exists(marker)).order_by()[:COUNT_CAP].values("pk")
     ).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH waiting AS ({waiting_sql}) SELECT (SELECT COUNT(*) FROM waiting),"
-            f" (SELECT COUNT(*) FROM waiting WHERE NOT seen) + (SELECT COUNT(*) FROM ({about_sql}) about)",
-            [*waiting_params, *about_params],
-        )
-        inbox, unread = cursor.fetchone()
-    return int(inbox), min(int(unread), COUNT_CAP)
+    sql = (
+        f"WITH waiting AS ({waiting_sql}) SELECT (SELECT COUNT(*) FROM waiting),"
+        f" (SELECT COUNT(*) FROM waiting WHERE NOT seen) + (SELECT COUNT(*) FROM ({about_sql}) about)"
+    )
+    return sql, [*waiting_params, *about_params]
 
 
 def pending_and_decision(
