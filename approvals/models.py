@@ -34,6 +34,8 @@ class StageChangeRequest(models.Model):
         default=False, help_text="On approval, move the model's other versions in the target stage to Archived."
     )
     skips_stages = models.BooleanField(default=False)
+    # Not stored: how many reviewers request_stage_change wrote to, on the instance it returns (None on any other).
+    reviewers_mailed: int | None = None
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

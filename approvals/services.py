@@ -49,7 +49,8 @@ def _version_url(version: ModelVersion) -> str:
     return f"{settings.SITE_URL}{version.get_absolute_url()}"
 
 
-def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion, actor: User) -> None:
+def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion, actor: User) -> int:
+    """Mail the reviewers about a new request; returns how many were written to."""
     recipients = selectors.reviewer_emails(model=version.model, excluding=actor)
     subject = (
         f"[Model Catalog] {actor.get_username()} requests {_label(change_request.to_stage)} "
@@ -61,6 +62,7 @@ def _notify_reviewers(change_request: StageChangeRequest, version: ModelVersion,
         f"{change_request.comment or '(no comment)'}\n\nReview it: {_version_url(version)}\n"
     )
     queue_mail(subject, body, recipients)
+    return len(recipients)
 
 
 def _notify_requester(change_request: StageChangeRequest, version: ModelVersion, actor: User, comment: str) -> None:
@@ -152,7 +154,7 @@ def request_stage_change(
         comment=comment,
         extra={"change_request": change_request.pk, "skipped": [str(s.label) for s in skipped]},
     )
-    _notify_reviewers(change_request, version, actor)
+    change_request.reviewers_mailed = _notify_reviewers(change_request, version, actor)
     return change_request
 
 

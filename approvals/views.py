@@ -76,12 +76,12 @@ def change_request_create(request: AuthedRequest, slug: str, version: str) -> Ht
             return render(request, "approvals/partials/_request_panel.html", context)
         return render_version_page(request, model_version, to_stage=to_stage, form=form, error=error)
     try:
-        services.request_stage_change(actor=request.user, version=model_version, **form.cleaned_data)
+        change_request = services.request_stage_change(actor=request.user, version=model_version, **form.cleaned_data)
     except services.WorkflowError as error:
         return _after_action(request, model_version, error=str(error))
     # Say so only when someone was written to; the panel then says who can approve it.
-    notified = selectors.reviewer_emails(model=model_version.model, excluding=request.user)
-    notice = "Requested. Reviewers have been notified." if notified else "Requested. Nobody was notified by mail."
+    mailed = change_request.reviewers_mailed
+    notice = "Requested. Reviewers have been notified." if mailed else "Requested. Nobody was notified by mail."
     return _after_action(request, model_version, notice=notice)
 
 
