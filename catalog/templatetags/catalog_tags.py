@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -38,8 +39,16 @@ def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[s
 def versions_in_stage_url(model: RegisteredModel, stage: str) -> str:
     """The Versions page listing model's versions in stage: a find on the model's name (quoted, so any name reads
     back whole) and the stage's quick filter."""
-    query = urlencode({"find": f"model == {quoted(model.name)}", "stage": stage})
-    return f"{reverse('catalog:version-list')}?{query}"
+    # Up to five per tile and 24 tiles a page: the path is reversed once per script prefix, and the stage (a choice's
+    # value, plain letters) needs no quoting.
+    return (
+        f"{_version_list_path(get_script_prefix())}?find={quote_plus(f'model == {quoted(model.name)}')}&stage={stage}"
+    )
+
+
+@functools.cache
+def _version_list_path(script_prefix: str) -> str:
+    return reverse("catalog:version-list")
 
 
 @register.filter
