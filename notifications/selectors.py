@@ -4,6 +4,7 @@ review, and comments on versions they requested. No row is written per notificat
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -87,7 +88,7 @@ def nav_counts(*, user: AnyUser) -> tuple[int, int]:
     return int(inbox), min(int(unread), COUNT_CAP)
 
 
-def _nav_counts_sql(user: User) -> tuple[str, list[object]]:
+def _nav_counts_sql(user: User) -> tuple[str, list[Any]]:
     marker = ReadMarker.objects.filter(user=user, read_at__gte=OuterRef("created_at"))
     waiting_sql, waiting_params = (
         approval_selectors.waiting_for(user=user)

@@ -80,9 +80,7 @@ def test_a_session_without_the_zone_reads_it_once(owner: Any) -> None:
     assert client.session[SESSION_KEY] == "Asia/Kolkata"
 
 
-def test_a_request_that_shows_no_time_reads_nothing_for_the_zone(
-    owner: Any, django_assert_num_queries: Any
-) -> None:
+def test_a_request_that_shows_no_time_reads_nothing_for_the_zone(owner: Any, django_assert_num_queries: Any) -> None:
     Profile.objects.create(user=owner, time_zone="Asia/Kolkata")
     client = client_for(owner)
     with django_assert_num_queries(0):  # neither the session nor the user: the zone is looked up when a time is shown
