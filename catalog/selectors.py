@@ -123,18 +123,21 @@ def get_model(*, who: Who, slug: str) -> RegisteredModel:
 
 def get_version(*, who: Who, slug: str, name: str) -> ModelVersion:
     """The version of a model the user may view; raises Http404 otherwise."""
-    model = get_model(who=who, slug=slug)
     if "\x00" in name:  # no version name holds NUL, and PostgreSQL refuses it in a query (a 500, not a 404)
+        get_model(who=who, slug=slug)  # "No such model" first, when the user may not see it
         raise Http404("No such version.")
+    # The version with its model in one query; only a miss reads the model alone, to say which one is missing.
     version = (
-        ModelVersion.objects.select_related("created_by")
+        ModelVersion.objects.select_related("model__owner", "created_by")
         .prefetch_related("labels", "aliases")
-        .filter(model=model, name=name)
+        .filter(model__slug=slug, name=name)
         .first()
     )
     if version is None:
+        get_model(who=who, slug=slug)
         raise Http404("No such version.")
-    version.model = model  # already read: no second query for it
+    if not permissions.can_view_model(who, version.model):
+        raise Http404("No such model.")
     return version
 
 

@@ -85,8 +85,8 @@ PAGES = [
     ("/approvals/", HTMX, 9),
     ("/approvals/?to_stage=staging&model=o", HTMX, 9),
     ("/approvals/?after=0_0", HTMX, 9),  # a keyset page: the requests after a cursor (here, the epoch)
-    ("/models/busy/versions/v0/", {}, 14),
-    ("/models/busy/versions/v1/", {}, 14),
+    ("/models/busy/versions/v0/", {}, 12),
+    ("/models/busy/versions/v1/", {}, 12),
 ]
 
 

@@ -102,8 +102,8 @@ MODEL_PAGES = [
     ("/models/busy/activity/?page=2", HTMX, 10),
     ("/models/busy/collaborators/", {}, 11),
     ("/models/busy/collaborators/", HTMX, 10),
-    ("/models/busy/versions/v0/", {}, 11),  # the decision banner's request is read with the pending one
-    ("/models/busy/versions/v0/", HTMX, 9),
+    ("/models/busy/versions/v0/", {}, 10),  # with its model in one query; the decision banner with the pending request
+    ("/models/busy/versions/v0/", HTMX, 8),
 ]
 
 
