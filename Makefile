@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-up test check serve install bench bench-mlflow bench-webhooks clean
+.PHONY: demo demo-up test check serve install bench bench-mlflow bench-webhooks bench-throughput clean
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ bench-mlflow: $(STAMP)
 # Webhook deliveries per second by one worker, and the request → approve round trip with three webhooks against none.
 bench-webhooks: $(STAMP)
 	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
+
+bench-throughput: $(STAMP)
+	$(BIN)/python bench/throughput.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/staticfiles .pytest_cache .mypy_cache .ruff_cache
