@@ -51,7 +51,7 @@ def _version_update(
 @login_required
 @require_http_methods(["GET", "POST"])
 def change_request_create(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
-    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version)
+    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version, details=False)
     permissions.may_request_stage_change(request.access, model_version, pending=None).check_role()
     if request.method == "GET":
         to_stage = request.GET.get("to_stage", "")
@@ -178,7 +178,7 @@ def change_request_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def lock_level_set(request: AuthedRequest, slug: str, version: str) -> HttpResponse:
-    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version)
+    model_version = catalog_selectors.get_version(who=request.access, slug=slug, name=version, details=False)
     permissions.may_set_lock_level(request.access, model_version).check_role()  # before reading the input
     form = LockForm(request.POST)
     if not form.is_valid():

@@ -121,18 +121,17 @@ def get_model(*, who: Who, slug: str) -> RegisteredModel:
     return model
 
 
-def get_version(*, who: Who, slug: str, name: str) -> ModelVersion:
-    """The version of a model the user may view; raises Http404 otherwise."""
+def get_version(*, who: Who, slug: str, name: str, details: bool = True) -> ModelVersion:
+    """The version of a model the user may view, with its labels and aliases unless details is False (an action on
+    it that shows neither); raises Http404 otherwise."""
     if "\x00" in name:  # no version name holds NUL, and PostgreSQL refuses it in a query (a 500, not a 404)
         get_model(who=who, slug=slug)  # "No such model" first, when the user may not see it
         raise Http404("No such version.")
     # The version with its model in one query; only a miss reads the model alone, to say which one is missing.
-    version = (
-        ModelVersion.objects.select_related("model__owner", "created_by")
-        .prefetch_related("labels", "aliases")
-        .filter(model__slug=slug, name=name)
-        .first()
-    )
+    versions = ModelVersion.objects.select_related("model__owner", "created_by")
+    if details:
+        versions = versions.prefetch_related("labels", "aliases")
+    version = versions.filter(model__slug=slug, name=name).first()
     if version is None:
         get_model(who=who, slug=slug)
         raise Http404("No such version.")

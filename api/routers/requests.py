@@ -53,7 +53,7 @@ def create_request(
     idempotency_key: str | None = IdempotencyKey,
 ) -> Status[dict[str, Any]]:
     who = caller(request)
-    found = catalog_selectors.get_version(who=who.access, slug=slug, name=version)
+    found = catalog_selectors.get_version(who=who.access, slug=slug, name=version, details=False)
     permissions.may_request_stage_change(who.access, found, pending=None).check_role()
 
     def run() -> tuple[int, dict[str, Any]]:
