@@ -10,6 +10,7 @@ from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core import clock
+from core.constraints import choices_check
 
 LABEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,49}$"
 VERSION_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -101,10 +102,6 @@ class Visibility(models.TextChoices):
     PRIVATE = "private", "Private (collaborators only)"
 
 
-def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
-
-
 class Label(models.Model):
     name = models.CharField(
         max_length=MAX_LABEL,
@@ -165,9 +162,9 @@ class RegisteredModel(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="catalog_model_name_ci_unique"),
-            _choices_check("task_type", TaskType, "catalog_model_task_type_valid"),
-            _choices_check("data_type", DataType, "catalog_model_data_type_valid"),
-            _choices_check("visibility", Visibility, "catalog_model_visibility_valid"),
+            choices_check("task_type", TaskType, "catalog_model_task_type_valid"),
+            choices_check("data_type", DataType, "catalog_model_data_type_valid"),
+            choices_check("visibility", Visibility, "catalog_model_visibility_valid"),
             models.CheckConstraint(
                 condition=models.Q(required_approvals__gte=MIN_APPROVALS, required_approvals__lte=MAX_APPROVALS),
                 name="catalog_model_required_approvals_range",
@@ -232,8 +229,8 @@ class ModelVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["model", "name"], name="catalog_version_name_unique_per_model"),
             models.UniqueConstraint(fields=["model", "number"], name="catalog_version_number_unique_per_model"),
-            _choices_check("stage", Stage, "catalog_version_stage_valid"),
-            _choices_check("lock_level", LockLevel, "catalog_version_lock_level_valid"),
+            choices_check("stage", Stage, "catalog_version_stage_valid"),
+            choices_check("lock_level", LockLevel, "catalog_version_lock_level_valid"),
         ]
         indexes = [
             models.Index(fields=["model", "stage"], name="catalog_ver_model_stage_idx"),

@@ -9,6 +9,7 @@ from django.db import models
 from activity.models import ActivityEntry, Verb
 from catalog.models import RegisteredModel
 from core import clock
+from core.constraints import choices_check
 
 MAX_URL = 2000
 MAX_DESCRIPTION = 200
@@ -60,10 +61,6 @@ class PayloadFormat(models.TextChoices):
     SLACK = "slack", "Slack incoming webhook"
 
 
-def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": choices.values}), name=name)
-
-
 def wants_event(events: list[str], event_type: str) -> bool:
     """Whether a webhook subscribed to events (none: every one) gets an event of event_type (a test event always)."""
     return event_type == EventType.TEST or not events or event_type in events
@@ -94,15 +91,12 @@ class Webhook(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            _choices_check("state", State, "webhooks_state_valid"),
-            _choices_check("payload_format", PayloadFormat, "webhooks_payload_format_valid"),
+            choices_check("state", State, "webhooks_state_valid"),
+            choices_check("payload_format", PayloadFormat, "webhooks_payload_format_valid"),
         ]
 
     def __str__(self) -> str:
         return self.url
-
-    def wants(self, event_type: str) -> bool:
-        return wants_event(self.events, event_type)
 
     def event_labels(self) -> list[str]:
         return [str(EventType(value).label) for value in self.events if value in EventType.values]
@@ -120,7 +114,7 @@ class Event(models.Model):
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
-        constraints = [_choices_check("type", EventType, "webhooks_event_type_valid")]
+        constraints = [choices_check("type", EventType, "webhooks_event_type_valid")]
         indexes = [models.Index(fields=["created_at"], name="webhooks_event_created_idx")]
 
     def __str__(self) -> str:
@@ -150,7 +144,7 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "deliveries"
-        constraints = [_choices_check("status", DeliveryStatus, "webhooks_delivery_status_valid")]
+        constraints = [choices_check("status", DeliveryStatus, "webhooks_delivery_status_valid")]
         indexes = [
             models.Index(fields=["webhook", "-id"], name="webhooks_delivery_log_idx"),
             # The next delivery of a webhook, in event order.
