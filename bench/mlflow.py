@@ -35,10 +35,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.mlflow_server import MLFLOW_VERSION, free_port, mlflow_server  # noqa: E402
+from bench.side_by_side import (  # noqa: E402
+    API,
+    PROMPT_FILTER,
+    Ours,
+    Side,
+    compare_pages,
+    compare_throughput,
+    signed_in,
+    worker_memory_mib,
+)
 
 PYTHON = sys.executable
-API = "/api/2.0/mlflow"
-PROMPT_FILTER = "tags.`mlflow.prompt.is_prompt` != 'true'"  # what MlflowClient.search_registered_models sends
 RESULTS = ROOT / "bench" / "results" / "mlflow.json"
 
 
@@ -110,6 +118,29 @@ def load_mlflow(url: str, models: int, per_model: int) -> float:
     return time.monotonic() - started
 
 
+SESSIONS = """
+from django.contrib.auth.models import User
+from django.test import Client
+from bench.seeding.catalog import grant_role, seed_user
+from bench.seeding.data import OWNER, REVIEWER
+from catalog.models import RegisteredModel
+from catalog.permissions import Role
+
+reviewer = seed_user(username=REVIEWER)
+grant_role(user=reviewer, role=Role.REVIEWER, model_ids=list(RegisteredModel.objects.values_list("pk", flat=True)))
+for name in (OWNER, REVIEWER):
+    client = Client()
+    client.force_login(User.objects.get(username=name))
+    print(client.cookies["sessionid"].value)
+"""
+
+
+def sessions(env: dict[str, str]) -> tuple[str, str]:
+    """Sessions of scale-owner (who owns every model) and scale-reviewer (made a Reviewer of every model here)."""
+    owner, reviewer = manage(env, "shell", "--no-imports", "-c", SESSIONS).split()[-2:]
+    return owner, reviewer
+
+
 def wait_for(url: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -151,7 +182,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--port", type=int, default=8102, help="our gunicorn's port (0: a free one)")
     parser.add_argument("--mlflow-port", type=int, default=8104, help="MLflow's server's port (0: a free one)")
+    parser.add_argument("--clients", type=int, default=8, help="clients at once in the throughput runs")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each throughput run")
+    parser.add_argument("--skip-import", action="store_true", help="leave out the import_mlflow run")
+    parser.add_argument("--markdown", action="store_true", help=f"print the README's tables from {RESULTS.name} only")
     args = parser.parse_args()
+    if args.markdown:
+        print_markdown(json.loads(RESULTS.read_text()))
+        return
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (postgres://user@host:5432/name).")
@@ -166,6 +204,8 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
+        "DJANGO_LOCAL_HTTP": "1",  # session and CSRF cookies over plain HTTP on this machine
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
     }
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
     ours_env = env | {"DATABASE_URL": database_url(base, ours_db)}
@@ -173,11 +213,15 @@ def main() -> None:
     print(f"Seeding {args.models:,} models × {args.versions} versions into {ours_db} …", flush=True)
     started = time.monotonic()
     manage(ours_env, "migrate", "--noinput")
+    manage(ours_env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(ours_env, "seed_scale", "--models", str(args.models), "--versions-per-model", str(args.versions))
     token = manage(ours_env, "create_api_token", "scale-owner", "--name", "bench-mlflow").strip().splitlines()[-1]
     with psycopg.connect(database_url(base, ours_db), autocommit=True) as db:
         db.execute("ANALYZE")
     seeded_ours = time.monotonic() - started
+
+    owner_session, reviewer_session = sessions(ours_env)
+    imported = None
 
     port = args.port or free_port()
     ours_url = f"http://127.0.0.1:{port}"
@@ -192,12 +236,28 @@ def main() -> None:
         mlflow_store = database_url(base, mlflow_db).replace("postgres://", "postgresql://", 1)
         with mlflow_server(
             backend_store_uri=mlflow_store, workers=args.workers, port=args.mlflow_port or None
-        ) as mlflow_url:
+        ) as mlflow_running:
+            mlflow_url = mlflow_running.url
             print(f"Loading the same catalog into MLflow's tables ({mlflow_db}) …", flush=True)
             seeded_mlflow = load_mlflow(database_url(base, mlflow_db), args.models, args.versions)
             results = compare(ours_url, mlflow_url, token, args)
-            print("Importing MLflow's registry into a third database with import_mlflow …", flush=True)
-            imported = import_rate(env | {"DATABASE_URL": database_url(base, import_db)}, mlflow_url)
+            ours = Ours(
+                ours_url,
+                signed_in(ours_url, owner_session),
+                signed_in(ours_url, reviewer_session),
+                database_url(base, ours_db),
+            )
+            mlflow_side = Side(mlflow_url, {}, {})
+            print("Our pages against the MLflow calls that show the same data …", flush=True)
+            pages = compare_pages(ours, mlflow_side, models=args.models, versions=args.versions, runs=args.runs)
+            print(f"Throughput with {args.clients} clients at once …", flush=True)
+            throughput = compare_throughput(
+                ours, mlflow_side, models=args.models, clients=args.clients, seconds=args.seconds
+            )
+            memory = {"ours": worker_memory_mib(gunicorn.pid), "mlflow": worker_memory_mib(mlflow_running.pid)}
+            if not args.skip_import:
+                print("Importing MLflow's registry into a third database with import_mlflow …", flush=True)
+                imported = import_rate(env | {"DATABASE_URL": database_url(base, import_db)}, mlflow_url)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -211,6 +271,9 @@ def main() -> None:
         "mlflow": MLFLOW_VERSION,
         "seconds_to_seed": {"ours": round(seeded_ours, 1), "mlflow_sql": round(seeded_mlflow, 1)},
         "calls": results,
+        "pages": pages,
+        "throughput": throughput,
+        "worker_memory_mib": {side: [round(size, 1) for size in sizes] for side, sizes in memory.items()},
         "import": imported,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -276,20 +339,43 @@ def import_rate(env: dict[str, str], mlflow_url: str) -> dict[str, Any]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print(
-        f"\nMLflow registry API at {report['models']:,} models × {report['versions_per_model']} versions "
-        f"(PostgreSQL, {report['workers']} workers each, {report['runs']} runs, new connection per call)"
-    )
-    print(f"{'call':<42}{'ours median/p95 ms':>22}{'MLflow median/p95 ms':>24}{'ratio':>8}")
-    for row in report["calls"]:
-        ours = f"{row['ours_median_ms']:.1f} / {row['ours_p95_ms']:.1f}"
-        theirs = f"{row['mlflow_median_ms']:.1f} / {row['mlflow_p95_ms']:.1f}"
-        print(f"{row['call']:<42}{ours:>22}{theirs:>24}{row['ratio']:>7.2f}×")
+    print_markdown(report)
     imported = report["import"]
+    if imported:
+        print(
+            f"\nimport_mlflow: {imported['versions']:,} versions in {imported['seconds']:.1f} s "
+            f"= {imported['versions_per_second']:,} versions/s (the whole command, reading MLflow's REST API)"
+        )
+
+
+def print_markdown(report: dict[str, Any]) -> None:
+    """The README's tables: the API calls, the pages, the throughput and the workers' memory."""
     print(
-        f"import_mlflow: {imported['versions']:,} versions in {imported['seconds']:.1f} s "
-        f"= {imported['versions_per_second']:,} versions/s (the whole command, reading MLflow's REST API)"
+        f"At {report['models']:,} models × {report['versions_per_model']} versions on PostgreSQL, "
+        f"{report['workers']} workers each, MLflow {report['mlflow']}, {report['runs']} runs, each call on a new "
+        f"connection, the two sides interleaved (measured {report['measured']}).\n"
     )
+    print("| MLflow's API call | ours median / p95 ms | MLflow median / p95 ms | ours ÷ MLflow |")
+    print("|---|---:|---:|---:|")
+    for row in report["calls"]:
+        print(f"| {row['call']} | {row['ours_median_ms']:.1f} / {row['ours_p95_ms']:.1f} "
+              f"| {row['mlflow_median_ms']:.1f} / {row['mlflow_p95_ms']:.1f} | {row['ratio']:.2f}× |")  # fmt: skip
+    print("\n| operation (ours: the page; MLflow: the calls its UI makes) | ours median / p95 ms "
+          "| MLflow median / p95 ms | ours ÷ MLflow |")  # fmt: skip
+    print("|---|---:|---:|---:|")
+    for row in report["pages"]:
+        print(f"| {row['operation']} | {row['ours_median_ms']:.1f} / {row['ours_p95_ms']:.1f} "
+              f"| {row['mlflow_median_ms']:.1f} / {row['mlflow_p95_ms']:.1f} | {row['ratio']:.2f}× |")  # fmt: skip
+    print("\n| throughput, pages per second | clients | ours | MLflow | ours ÷ MLflow |")
+    print("|---|---:|---:|---:|---:|")
+    for row in report["throughput"]:
+        print(f"| {row['page']} | {row['clients']} | {row['ours_per_second']:.1f} | {row['mlflow_per_second']:.1f} "
+              f"| {row['ratio']:.2f}× |")  # fmt: skip
+    memory = report["worker_memory_mib"]
+    print("\n| resident memory per worker, MiB, after the runs | ours | MLflow |")
+    print("|---|---:|---:|")
+    print(f"| median of {len(memory['ours'])} and {len(memory['mlflow'])} workers "
+          f"| {statistics.median(memory['ours']):.0f} | {statistics.median(memory['mlflow']):.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 MLFLOW_VERSION = "3.17.2"  # the same as mlflow-skinny in pyproject.toml
@@ -31,6 +32,11 @@ MLFLOW_VERSION = "3.17.2"  # the same as mlflow-skinny in pyproject.toml
 REQUIREMENTS = [f"mlflow=={MLFLOW_VERSION}", "psycopg[binary]>=3.2,<4"]
 VENV = Path(os.environ.get("MLFLOW_VENV", ROOT / "var" / "mlflow-venv"))
 STARTUP_SECONDS = 180
+
+
+class RunningServer(NamedTuple):
+    url: str
+    pid: int  # the process that leads the server's workers (what their memory is read under)
 
 
 class MlflowSetupError(RuntimeError):
@@ -93,9 +99,9 @@ def _healthy(url: str) -> bool:
 @contextmanager
 def mlflow_server(
     *, backend_store_uri: str | None = None, workers: int = 1, port: int | None = None, log: Path | None = None
-) -> Iterator[str]:
+) -> Iterator[RunningServer]:
     """A running `mlflow server` on 127.0.0.1 (a SQLite store in a temporary directory unless backend_store_uri);
-    yields its address and stops it on exit. Raises MlflowSetupError when it does not come up."""
+    yields its address and process and stops it on exit. Raises MlflowSetupError when it does not come up."""
     mlflow = ensure_venv()
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="mlflow-server-") as scratch:
@@ -133,7 +139,7 @@ def mlflow_server(
                     tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
                     raise MlflowSetupError(f"mlflow server did not start on {url}:\n{tail}")
                 time.sleep(0.3)
-            yield url
+            yield RunningServer(url, process.pid)
         finally:
             # The server forks workers: stop the whole process group it leads.
             if process.poll() is None:
@@ -148,5 +154,5 @@ def mlflow_server(
 if __name__ == "__main__":
     started = time.monotonic()
     print(f"MLflow {MLFLOW_VERSION}: {ensure_venv()} ({time.monotonic() - started:.0f} s)")
-    with mlflow_server() as address:
-        print(f"mlflow server answers at {address}")
+    with mlflow_server() as server:
+        print(f"mlflow server answers at {server.url}")

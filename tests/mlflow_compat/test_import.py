@@ -102,8 +102,8 @@ def mlflow_registry() -> Iterator[Registry]:
     """A real `mlflow server` (installed in var/mlflow-venv the first time: a few minutes), started once for the
     session and filled once. It cannot be skipped: a failure to install or start it fails the tests that need it."""
     try:
-        with mlflow_server() as url:
-            yield _populate(url)
+        with mlflow_server() as server:
+            yield _populate(server.url)
     except MlflowSetupError as error:
         pytest.fail(f"The MLflow server for the import tests could not be made: {error}")
 
