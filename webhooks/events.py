@@ -18,7 +18,7 @@ from django_tasks_db import DatabaseBackend
 
 from activity.models import ActivityEntry
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
-from core import clock
+from core import bulk, clock
 from webhooks.models import VERB_EVENTS, Delivery, DeliveryStatus, Event, EventType, State, Webhook, wants_event
 
 
@@ -227,7 +227,7 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
         targets.append(wanted)
     if not events:
         return
-    Event.objects.bulk_create(events)
+    bulk.insert(events)
     deliveries = [
         Delivery(
             webhook_id=webhook.pk,
@@ -239,7 +239,7 @@ def record_events(entries: Sequence[ActivityEntry]) -> None:
         for event, wanted in zip(events, targets, strict=True)
         for webhook in wanted
     ]
-    Delivery.objects.bulk_create(deliveries)
+    bulk.insert(deliveries)
     to_send = sorted({d.webhook_id for d in deliveries if d.status == DeliveryStatus.PENDING})
     if to_send:
         schedule_after_commit(to_send)

@@ -1,4 +1,5 @@
-"""core.bulk.insert: the rows it writes read back as bulk_create's do, with keys the table keeps giving out after."""
+"""core.bulk.insert: the rows it writes read back as bulk_create's do, with keys the table keeps giving out after, a few
+rows at a time (one INSERT) and many (COPY on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from core import bulk
 from tests.factories import VersionFactory
 
 
-def test_inserted_rows_read_back_with_their_values_and_keys(owner: Any, model: Any) -> None:
+@pytest.mark.parametrize("count", [3, bulk.VALUES_ROWS + 2], ids=["one INSERT", "COPY or bulk_create"])
+def test_inserted_rows_read_back_with_their_values_and_keys(owner: Any, model: Any, count: int) -> None:
     moment = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     versions = [
         ModelVersion(
@@ -30,7 +32,7 @@ def test_inserted_rows_read_back_with_their_values_and_keys(owner: Any, model: A
             updated_at=moment,
             stage_changed_at=moment if n % 2 else None,
         )
-        for n in range(1, 4)
+        for n in range(1, count + 1)
     ]
 
     made = bulk.insert(versions)
