@@ -140,6 +140,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server read while a seed command writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env_int("DATABASE_POOL", 0) > 0:
+    # Django's psycopg pool, per process: a request borrows a connection and gives it back, with no health-check
+    # round trip (a broken connection is dropped when it comes back). It replaces persistent connections.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": env_int("DATABASE_POOL", 0)}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+if env_bool("DATABASE_PGBOUNCER"):
+    # Behind PgBouncer in transaction pooling mode, two transactions of one connection may run on two server
+    # connections: nothing may outlive a transaction. Django's only such state is a server-side cursor held outside a
+    # transaction (QuerySet.iterator() in autocommit); the app's own (the exports' keyset chunks, the log chain's
+    # pg_advisory_xact_lock) never does. The time zone PgBouncer carries over itself.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

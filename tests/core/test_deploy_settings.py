@@ -108,3 +108,38 @@ def test_csp_report_only_is_switched_by_the_environment(report_only: str) -> Non
     assert (enforced, reported) == ((None, POLICY) if report_only == "1" else (POLICY, None))
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], CSP_REPORT_ONLY=report_only)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+DATABASE_SETTINGS = """
+import json
+from django.conf import settings
+database = settings.DATABASES["default"]
+names = ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"]
+print(json.dumps({name: database.get(name) for name in names} | {"pool": database["OPTIONS"].get("pool")}))
+"""
+POSTGRES = "postgres://app@db.example.com:5432/modelcatalog"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True, "DISABLE_SERVER_SIDE_CURSORS": False, "pool": None}),
+        (
+            {"DATABASE_POOL": "8"},
+            {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "DISABLE_SERVER_SIDE_CURSORS": False,
+             "pool": {"min_size": 1, "max_size": 8}},
+        ),
+        (
+            {"DATABASE_PGBOUNCER": "1"},
+            {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True, "DISABLE_SERVER_SIDE_CURSORS": True, "pool": None},
+        ),
+    ],
+)  # fmt: skip
+def test_connection_settings_follow_the_environment(env: dict[str, str], expected: dict[str, object]) -> None:
+    """Persistent connections by default; Django's pool with DATABASE_POOL; no server-side cursors behind PgBouncer
+    (tests/deploy/test_two_instances.py serves through each)."""
+    environment = {**os.environ, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": POSTGRES}
+    code = f"import django; django.setup(); {DATABASE_SETTINGS.strip()}"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment | env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected

@@ -3,9 +3,7 @@ people (a round-robin client), with two reviewers approving at the same moment, 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import threading
 from collections.abc import Iterator
 from itertools import cycle
@@ -13,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -23,7 +20,7 @@ from approvals.services import set_approval_policy
 from catalog.models import Stage
 from catalog.permissions import Role
 from catalog.services import add_collaborator
-from tests.core.test_demo import GUNICORN, ROOT, free_port
+from tests.deploy.servers import gunicorns, pgbouncer, pgbouncer_transactions
 from tests.factories import UserFactory
 from tests.helpers import stage_of
 
@@ -32,43 +29,26 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 VERSION_PATH = "/models/churn-predictor/versions/v1.0.0/"
 
 
-def _serve(database_name: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+@pytest.fixture(params=["persistent connections", "Django's pool", "PgBouncer, transaction pooling"])
+def instances(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Two gunicorn instances on the test database: with persistent connections (the default), with Django's psycopg
+    pool, or both through one PgBouncer in transaction pooling mode (with fewer server connections than the
+    instances' workers, so that one worker's transactions run on several server connections)."""
     database = connection.settings_dict
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"} | {
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database_name}",
-        "SECRET_KEY": settings.SECRET_KEY,  # both instances, like this process, sign with the same key
-        "DJANGO_LOCAL_HTTP": "1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-    }
-    server = subprocess.Popen(
-        [GUNICORN, "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def instances() -> Iterator[list[str]]:
-    servers = [_serve(connection.settings_dict["NAME"]) for _ in range(2)]
-    try:
-        for server, url in servers:
-            for _ in range(150):
-                try:
-                    httpx.get(f"{url}/healthz/", timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert server.poll() is None, "gunicorn exited"
-                    threading.Event().wait(0.2)
-            else:
-                pytest.fail(f"{url} did not answer within 30 s")
-        yield [url for _, url in servers]
-    finally:
-        for server, _ in servers:
-            server.terminate()
-            server.wait(timeout=30)
+    direct = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    if request.param == "PgBouncer, transaction pooling":
+        with pgbouncer(pool_size=2) as (host, port):
+            through = f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}"
+            with gunicorns(2, through, DATABASE_PGBOUNCER="1") as urls:
+                yield urls
+            served = pgbouncer_transactions(host, port, database["NAME"])
+            assert served > 50, f"PgBouncer carried {served} transactions: the instances did not go through it"
+    elif request.param == "Django's pool":
+        with gunicorns(2, direct, DATABASE_POOL="4") as urls:
+            yield urls
+    else:
+        with gunicorns(2, direct) as urls:
+            yield urls
 
 
 class RoundRobin:
