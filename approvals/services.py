@@ -23,7 +23,7 @@ from catalog.models import (
 )
 from catalog.permissions import Access
 from catalog.services import apply_stage_change
-from core import clock
+from core import clock, followups
 from core.mail import queue_mail
 from webhooks.events import written_together
 
@@ -110,6 +110,7 @@ def _log_request_event(
 
 
 @transaction.atomic
+@followups.together()  # its mail and its webhooks' delivery runs: one task
 def request_stage_change(
     *, actor: User, version: ModelVersion, to_stage: str, comment: str = "", archive_others: bool = False
 ) -> StageChangeRequest:
@@ -183,6 +184,7 @@ def _lock_for_review(
 
 
 @transaction.atomic
+@followups.together()
 def approve_change_request(
     *, actor: User, change_request: StageChangeRequest, comment: str = "", archive_others: bool | None = None
 ) -> StageChangeRequest:
@@ -270,6 +272,7 @@ def _apply(
 
 
 @transaction.atomic
+@followups.together()
 def reject_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Record actor's rejection, which ends the request. Raises PermissionDenied, WorkflowError."""
     change_request, version, comment, _ = _lock_for_review(actor, change_request, comment)
@@ -287,6 +290,7 @@ def reject_change_request(*, actor: User, change_request: StageChangeRequest, co
 
 
 @transaction.atomic
+@followups.together()
 def cancel_change_request(*, actor: User, change_request: StageChangeRequest, comment: str = "") -> StageChangeRequest:
     """Withdraw a pending request (its requester, or an Owner). Raises PermissionDenied, WorkflowError."""
     comment = _check_comment(comment)

@@ -1,6 +1,6 @@
-"""Mail leaves through the task queue: a service queues it after its transaction commits, a worker sends it, and a
-refusal by the mail server is retried with growing waits, then recorded as a failed task (admin: Task results).
-A mail failure never undoes or hides the change that caused it."""
+"""Mail leaves through the task queue: a service queues it with its change (core.followups), a worker sends it once the
+change has committed, and a refusal by the mail server is retried with growing waits, then recorded as a failed task
+(admin: Task results). A mail failure never undoes or hides the change that caused it."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django_tasks import task
 
-from core import clock
+from core import clock, followups
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +39,7 @@ def send_mail_task(*, subject: str, body: str, to: list[str], attempt: int = 1) 
 
 
 def queue_mail(subject: str, body: str, recipients: Iterable[str]) -> None:
-    """Queue a message to recipients once the surrounding transaction commits (at once outside one)."""
+    """Queue a message to recipients for when the surrounding transaction commits (at once outside one)."""
     to = sorted(set(recipients))
-    if not to:
-        return
-
-    def enqueue() -> None:
-        try:
-            send_mail_task.enqueue(subject=subject, body=body, to=to)
-        except Exception:  # the change is committed: a queue that cannot take the mail must not turn it into an error
-            logger.exception("Could not queue %r to %s", subject, to)
-
-    transaction.on_commit(enqueue)
+    if to:
+        followups.queue(send_mail_task, subject=subject, body=body, to=to)

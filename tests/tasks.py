@@ -16,7 +16,10 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_rq.backend import Job
 from rq import SimpleWorker
 
+from core.followups import follow_up
 from webhooks.events import QueuedRuns
+
+FOLLOW_UP = follow_up.module_path
 
 
 def on_redis() -> bool:
@@ -94,17 +97,20 @@ def rq_queue() -> Any:
     return django_rq.get_queue("default", job_class=Job)
 
 
-def queued(task_path_suffix: str = "") -> list[str]:
-    """The paths of the tasks waiting in the queue (ending in task_path_suffix)."""
+def queued(task_path_suffix: str = "", *, unpacked: bool = True) -> list[str]:
+    """The paths of the tasks waiting in the queue (ending in task_path_suffix); unless not unpacked, those a waiting
+    follow_up task will queue (core.followups: a change's mail and delivery runs in one task) count as waiting."""
     if on_redis():
         queue = rq_queue()
-        jobs = [queue.fetch_job(job_id) for job_id in queue.get_job_ids()]
-        return [job.func_name for job in jobs if job is not None and job.func_name.endswith(task_path_suffix)]
-    return [
-        result.task_path
-        for result in DBTaskResult.objects.filter(status="READY").order_by("enqueued_at")
-        if result.task_path.endswith(task_path_suffix)
-    ]
+        jobs = [job for job in map(queue.fetch_job, queue.get_job_ids()) if job is not None]
+        waiting = [(job.func_name, job.kwargs) for job in jobs]
+    else:
+        results = DBTaskResult.objects.filter(status="READY").order_by("enqueued_at")
+        waiting = [(result.task_path, result.args_kwargs["kwargs"]) for result in results]
+    paths = []
+    for path, kwargs in waiting:
+        paths.extend([call[0] for call in kwargs["calls"]] if path == FOLLOW_UP and unpacked else [path])
+    return [path for path in paths if path.endswith(task_path_suffix)]
 
 
 def closed_port() -> int:

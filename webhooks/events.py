@@ -4,7 +4,7 @@ the change they report (an outbox). A task sends them once that transaction comm
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -14,11 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
-from django_tasks_db import DatabaseBackend
 
 from activity.models import ActivityEntry
 from catalog.models import LockLevel, ModelVersion, RegisteredModel, Stage
-from core import bulk, clock
+from core import bulk, clock, followups
 from webhooks.models import VERB_EVENTS, Delivery, DeliveryStatus, Event, EventType, State, Webhook, wants_event
 
 
@@ -249,13 +248,11 @@ class QueuedRuns:
     """Marks the webhooks whose delivery run this transaction has queued. It sits in the connection's on-commit list,
     so it is gone when the transaction commits or rolls back (or rolls back to a savepoint before it was queued)."""
 
-    def __init__(self, webhook_ids: list[int], then: Callable[[], None] | None = None) -> None:
-        self.webhook_ids, self.then, self.done = frozenset(webhook_ids), then, False
+    def __init__(self, webhook_ids: list[int]) -> None:
+        self.webhook_ids, self.done = frozenset(webhook_ids), False
 
     def __call__(self) -> None:
         self.done = True
-        if self.then is not None:
-            self.then()
 
 
 def _queued_in_transaction(connection: BaseDatabaseWrapper) -> set[int]:
@@ -270,12 +267,11 @@ def _queued_in_transaction(connection: BaseDatabaseWrapper) -> set[int]:
 
 
 def schedule_after_commit(webhook_ids: list[int]) -> None:
-    """Queue a delivery run for each webhook that starts once the current transaction commits: on the database queue
-    the task rows are written in the transaction itself (they commit with the change, or vanish with it, at no extra
-    commit); on another queue (Redis) they are sent after the commit. One run per webhook and transaction: a run sends
-    every delivery waiting for its webhook, so a change that writes several events (an approval that moves a version
-    and archives others) queues each webhook once."""
-    from webhooks.tasks import deliver_webhook, fan_out, schedule  # the task module imports this one
+    """Queue a delivery run for each webhook, to start once the current transaction commits (core.followups: on the
+    database queue the task row is written in the transaction; with a change's mail, as one task). One run per webhook
+    and transaction: a run sends every delivery waiting for its webhook, so a change that writes several events (an
+    approval that moves a version and archives others) queues each webhook once."""
+    from webhooks.tasks import deliver_webhook, fan_out  # the task module imports this one
 
     connection = transaction.get_connection()
     if connection.in_atomic_block:
@@ -283,19 +279,11 @@ def schedule_after_commit(webhook_ids: list[int]) -> None:
         webhook_ids = [webhook_id for webhook_id in webhook_ids if webhook_id not in queued]
         if not webhook_ids:
             return
-
-    def enqueue() -> None:
-        if len(webhook_ids) == 1:
-            schedule(webhook_ids[0])
-        else:  # one task row in the request, whatever the number of webhooks; the worker queues one run for each
-            fan_out.enqueue(webhook_ids=webhook_ids)
-
-    if isinstance(deliver_webhook.get_backend(), DatabaseBackend):
-        enqueue()
-        if connection.in_atomic_block:
-            transaction.on_commit(QueuedRuns(webhook_ids))
-    else:
-        transaction.on_commit(QueuedRuns(webhook_ids, then=enqueue))
+        transaction.on_commit(QueuedRuns(webhook_ids))
+    if len(webhook_ids) == 1:
+        followups.queue(deliver_webhook, webhook_id=webhook_ids[0])
+    else:  # one task, whatever the number of webhooks; the worker queues one run for each
+        followups.queue(fan_out, webhook_ids=webhook_ids)
 
 
 def test_event(webhook: Webhook, *, actor_name: str) -> Event:

@@ -93,6 +93,14 @@ def test_request_without_any_reviewer_to_mail_sends_nothing(
 # Mail on a decision
 
 
+def requested(mailoutbox: list[EmailMessage], **kwargs: Any) -> Any:
+    """A request whose mail to the reviewers has gone out, and is set aside."""
+    change_request = request_stage_change(**kwargs)
+    run_tasks()
+    mailoutbox.clear()
+    return change_request
+
+
 def test_approval_that_applies_the_change_mails_the_requester(
     version: ModelVersion,
     editor: Any,
@@ -100,8 +108,8 @@ def test_approval_that_applies_the_change_mails_the_requester(
     mailoutbox: list[EmailMessage],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    change_request = request_stage_change(
-        actor=editor, version=version, to_stage=Stage.DEVELOPMENT, comment="Please promote."
+    change_request = requested(
+        mailoutbox, actor=editor, version=version, to_stage=Stage.DEVELOPMENT, comment="Please promote."
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -128,7 +136,7 @@ def test_a_first_of_two_approvals_mails_nobody(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     set_approval_policy(actor=owner, model=version.model, required_approvals=2)
-    change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
+    change_request = requested(mailoutbox, actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
     with django_capture_on_commit_callbacks(execute=True):
         approve_change_request(actor=reviewer, change_request=change_request)
@@ -144,7 +152,7 @@ def test_rejection_mails_the_requester_with_the_reviewers_comment(
     mailoutbox: list[EmailMessage],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
+    change_request = requested(mailoutbox, actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
     with django_capture_on_commit_callbacks(execute=True):
         reject_change_request(actor=reviewer, change_request=change_request, comment="Metrics regressed.")
@@ -163,7 +171,7 @@ def test_cancelling_mails_nobody(
     mailoutbox: list[EmailMessage],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    change_request = request_stage_change(actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
+    change_request = requested(mailoutbox, actor=editor, version=version, to_stage=Stage.DEVELOPMENT)
 
     with django_capture_on_commit_callbacks(execute=True):
         cancel_change_request(actor=editor, change_request=change_request)
