@@ -13,6 +13,7 @@ deliveries that PostgreSQL inserts in 0.12 ms, and COPY would take two round tri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -68,17 +69,24 @@ def _prepared(obj: Model, fields: list[Field]) -> list[Any]:
 
 def _insert_values(objs: Sequence[Model], fields: list[Field]) -> list[int]:
     meta = objs[0]._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    row = f"({', '.join(['%s'] * len(fields))})"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(objs))} "
-        f"RETURNING {quote(str(meta.pk.column))}"
+    sql = _values_sql(
+        connection.vendor, meta.db_table, tuple(str(f.column) for f in fields), str(meta.pk.column), len(objs)
     )
     with connection.cursor() as cursor:
         # The database returns the keys in the order of the rows, as bulk_create relies on too.
         cursor.execute(sql, [value for obj in objs for value in _prepared(obj, fields)])
         return [row[0] for row in cursor.fetchall()]
+
+
+@lru_cache(maxsize=256)
+def _values_sql(vendor: str, table: str, columns: tuple[str, ...], key_column: str, rows: int) -> str:
+    """The INSERT of rows rows (written once per shape and process: a change writes the same few again and again)."""
+    quote = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(columns))})"
+    return (
+        f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES {', '.join([row] * rows)} "
+        f"RETURNING {quote(key_column)}"
+    )
 
 
 def _copy(objs: Sequence[Model], fields: list[Field]) -> list[int]:
