@@ -57,9 +57,12 @@ def _about(user: User) -> QuerySet[ActivityEntry]:
 def _about_me(user: User) -> Q:
     """Decisions on user's requests and comments on the versions user asked to move (read from the version index)."""
     mine = StageChangeRequest.objects.filter(requester_id=user.pk)
-    my_versions = mine.values("version_id")
-    return Q(verb__in=DECISIONS, version_id__in=my_versions, request_id__in=mine.values("pk")) | Q(
-        verb=Verb.COMMENTED, version_id__in=my_versions
+    # The version condition stands alone, outside the OR: PostgreSQL then joins the log to user's requests (a few rows)
+    # down the version index. Inside the OR it was a filter on every entry, a scan of the whole log (100 ms a page at
+    # 1,000,000 entries).
+    decided_mine = StageChangeRequest.objects.filter(pk=OuterRef("request_id"), requester_id=user.pk)
+    return Q(version_id__in=mine.values("version_id")) & (
+        Q(Exists(decided_mine), verb__in=DECISIONS) | Q(verb=Verb.COMMENTED)
     )
 
 
