@@ -187,3 +187,10 @@ class _Collect(_Quiet):
 
     def write(self, text: str) -> None:
         self.text += text
+
+
+def test_the_app_role_compiles_no_queries_even_without_the_apps_connection_options(
+    app_connection: psycopg.Connection[Any],
+) -> None:
+    """Behind PgBouncer the app cannot ask for jit=off when it connects (config/settings.py): the role says it."""
+    assert app_connection.execute("SHOW jit").fetchone() == ("off",)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"SECRET_KEY": "x" * 60 + "-deploy-check-only", "ALLOWED_HOSTS": "catalog.example.com", "DJANGO_DEBUG": ""}
@@ -115,7 +116,8 @@ import json
 from django.conf import settings
 database = settings.DATABASES["default"]
 names = ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"]
-print(json.dumps({name: database.get(name) for name in names} | {"pool": database["OPTIONS"].get("pool")}))
+options = {name: database["OPTIONS"].get(name) for name in ["pool", "options"]}
+print(json.dumps({name: database.get(name) for name in names} | options))
 """
 POSTGRES = "postgres://app@db.example.com:5432/modelcatalog"
 
@@ -123,23 +125,36 @@ POSTGRES = "postgres://app@db.example.com:5432/modelcatalog"
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True, "DISABLE_SERVER_SIDE_CURSORS": False, "pool": None}),
+        (
+            {},
+            {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True, "DISABLE_SERVER_SIDE_CURSORS": False, "pool": None,
+             "options": "-c jit=off"},
+        ),
         (
             {"DATABASE_POOL": "8"},
             {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "DISABLE_SERVER_SIDE_CURSORS": False,
-             "pool": {"min_size": 1, "max_size": 8}},
+             "pool": {"min_size": 1, "max_size": 8}, "options": "-c jit=off"},
         ),
-        (
+        (  # PgBouncer refuses startup options: JIT is turned off on the role instead
             {"DATABASE_PGBOUNCER": "1"},
-            {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True, "DISABLE_SERVER_SIDE_CURSORS": True, "pool": None},
+            {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True, "DISABLE_SERVER_SIDE_CURSORS": True, "pool": None,
+             "options": None},
         ),
     ],
 )  # fmt: skip
 def test_connection_settings_follow_the_environment(env: dict[str, str], expected: dict[str, object]) -> None:
     """Persistent connections by default; Django's pool with DATABASE_POOL; no server-side cursors behind PgBouncer
-    (tests/deploy/test_two_instances.py serves through each)."""
+    (tests/deploy/test_two_instances.py serves through each); no JIT compilation."""
     environment = {**os.environ, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": POSTGRES}
     code = f"import django; django.setup(); {DATABASE_SETTINGS.strip()}"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment | env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_apps_connection_compiles_no_queries() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

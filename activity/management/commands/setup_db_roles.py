@@ -50,6 +50,8 @@ def statements(
                 f"CREATE ROLE {quoted} LOGIN; END IF; END $$"
             )
             out.append(f"ALTER ROLE {quoted} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
+            # As config/settings.py asks on each connection, for connections that cannot (through PgBouncer).
+            out.append(f"ALTER ROLE {quoted} SET jit = off")
             if password:
                 out.append(f"ALTER ROLE {quoted} PASSWORD {_literal(password)}")
         out.append(f"ALTER DATABASE {d} OWNER TO {o}")
