@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activity.models import PRODUCTION_MOVES, ActivityEntry, Verb
@@ -140,8 +142,21 @@ def time_to_decision(*, user: AnyUser, days: int = HISTORY_DAYS, now: datetime |
         .order_by("-resolved_at")
         .values_list("created_at", "resolved_at", "version__model_id")
     )
-    # Decisions are read newest first down their index, and the viewable models checked against a set read once:
-    # a permission subquery per row costs SQLite a fresh look at every grant, and a join first sorts them all.
+    if connection.vendor == "postgresql":
+        # PostgreSQL checks each decision's model down the grants' index as it walks the decisions newest first, and
+        # stops at the sample: reading every viewable model's id first cost 16 ms for someone who sees 10,000.
+        viewable_model = RegisteredModel.objects.filter(
+            permissions.viewable_models_filter(user, correlated=True), pk=OuterRef("version__model_id")
+        )
+        # No further back than the 5 × LEAD_TIME_SAMPLE-th decision, the bound below: someone who sees few models gets
+        # a smaller sample rather than a walk through the whole window.
+        oldest = decided.values("resolved_at")[LEAD_TIME_SAMPLE * 5 - 1 : LEAD_TIME_SAMPLE * 5]
+        since = Coalesce(Subquery(oldest), Value(now - timedelta(days=days)))
+        rows = decided.filter(Exists(viewable_model), resolved_at__gte=since)[:LEAD_TIME_SAMPLE]
+        sampled = [resolved - requested for requested, resolved, _ in rows if resolved is not None]
+        return median_of(sampled, days=days, sample=LEAD_TIME_SAMPLE)
+    # Elsewhere decisions are read newest first down their index, and the viewable models checked against a set read
+    # once: a permission subquery per row costs SQLite a fresh look at every grant, and a join first sorts them all.
     viewable = set(
         RegisteredModel.objects.filter(permissions.viewable_models_filter(user)).values_list("pk", flat=True)
     )

@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
@@ -30,9 +30,17 @@ def stage_label(value: str) -> str:
         return value
 
 
-@register.inclusion_tag("catalog/partials/_stage_badge.html")
-def stage_badge(stage: str, large: bool = False, element_id: str = "") -> dict[str, Any]:
-    return {"stage": stage, "label": stage_label(stage), "large": large, "element_id": element_id}
+@register.simple_tag
+def stage_badge(stage: str, large: bool = False, element_id: str = "") -> SafeString:
+    """A stage's coloured badge. Built here rather than from an included template: a feed or a list of requests shows
+    two per row, and rendering a template for each cost more than the rest of the row."""
+    return format_html(
+        '<span class="stage stage-{}{}"{}>{}</span>',
+        stage,
+        " large" if large else "",
+        format_html(' id="{}"', element_id) if element_id else "",
+        stage_label(stage),
+    )
 
 
 @register.simple_tag
