@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.mail import EmailMessage
+from django.db import connection
 
 from activity.services import comment_on_version
 from approvals import services
@@ -205,7 +206,9 @@ def test_the_count_adds_no_query_to_a_page(reader: Any, django_assert_num_querie
     build(size, reader)
     client = client_for(reader)
     client.get("/")
-    with django_assert_num_queries(10):  # as before the notification badge: it shares the inbox badge's query
+    # As before the notification badge: it shares the inbox badge's query. (PostgreSQL checks the home page's sample of
+    # decisions in the query that reads them; elsewhere the viewable models are read once, a query more.)
+    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 10):
         page = client.get("/")
     assert (
         count_badge(page.text, "notification-count") == 2 * size + (size + 1) // 2
