@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from accounts.system import system_user
 from activity.models import Verb
 from activity.services import record_activity
 from catalog.models import RegisteredModel
@@ -165,6 +166,20 @@ def update_webhook(*, actor: User, webhook: Webhook, **fields: Any) -> Webhook:
     if webhook.state != State.DISABLED:
         schedule_after_commit([webhook.pk])
     return webhook
+
+
+@transaction.atomic
+def disable_after_failures(*, webhook_id: int, failures: int) -> bool:
+    """Disable a webhook whose deliveries failed failures times in a row (the delivery worker calls this at
+    WEBHOOK_DISABLE_AFTER), logged under Model Catalog's own account; False when it is gone or disabled already."""
+    webhook = Webhook.objects.select_for_update(of=("self",)).select_related("model").filter(pk=webhook_id).first()
+    if webhook is None or webhook.state == State.DISABLED:
+        return False
+    reason = f"Disabled automatically after {failures} failed deliveries in a row."
+    webhook.state, webhook.disabled_reason, webhook.updated_at = State.DISABLED, reason, clock.now()
+    webhook.save(update_fields=["state", "disabled_reason", "updated_at"])
+    _log(system_user(), Verb.WEBHOOK_CHANGED, webhook, change="disabled", reason=reason)
+    return True
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django_tasks import task
 from core import clock
 from webhooks import delivery
 from webhooks.models import Delivery, DeliveryStatus, State, Webhook
+from webhooks.services import disable_after_failures
 
 logger = logging.getLogger(__name__)
 
@@ -150,12 +151,5 @@ def _attempt(webhook: Webhook, head: Delivery) -> None:
 def _count_failure(webhook: Webhook) -> None:
     Webhook.objects.filter(pk=webhook.pk).update(consecutive_failures=F("consecutive_failures") + 1)
     failures = Webhook.objects.filter(pk=webhook.pk).values_list("consecutive_failures", flat=True).first() or 0
-    if failures >= settings.WEBHOOK_DISABLE_AFTER:
-        reason = f"Disabled automatically after {failures} failed deliveries in a row."
-        changed = (
-            Webhook.objects.filter(pk=webhook.pk)
-            .exclude(state=State.DISABLED)
-            .update(state=State.DISABLED, disabled_reason=reason, updated_at=clock.now())
-        )
-        if changed:
-            logger.warning("Webhook %s to %s: %s", webhook.pk, webhook.url, reason)
+    if failures >= settings.WEBHOOK_DISABLE_AFTER and disable_after_failures(webhook_id=webhook.pk, failures=failures):
+        logger.warning("Webhook %s to %s: disabled automatically after %d failures", webhook.pk, webhook.url, failures)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -29,6 +30,7 @@ from approvals.services import (
 from catalog.models import Stage
 from catalog.services import set_alias
 from tests.factories import VersionFactory
+from tests.helpers import client_for
 from tests.tasks import closed_port, queued, run_tasks
 from tests.webhooks.conftest import hook
 from tests.webhooks.receiver import Answer, receiving
@@ -36,6 +38,12 @@ from webhooks.models import Delivery, DeliveryStatus, Event, State, Webhook
 from webhooks.services import rotate_secret, update_webhook
 
 pytestmark = pytest.mark.usefixtures("local", "queue")
+
+
+def activity_feed_text(user: Any, model: Any) -> str:
+    """The model's Activity tab as user reads it: its text, tags left out."""
+    html = client_for(user).get(f"{model.get_absolute_url()}activity/").content.decode()
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def deliveries(webhook: Webhook) -> list[Delivery]:
@@ -222,7 +230,15 @@ def test_a_failing_receiver_fails_the_delivery_after_its_attempts_and_then_the_w
     webhook.refresh_from_db()
     assert webhook.state == State.DISABLED
     assert webhook.disabled_reason == "Disabled automatically after 2 failed deliveries in a row."
-    assert any("Disabled automatically" in r.getMessage() for r in caplog.records)
+    assert any("disabled automatically" in r.getMessage() for r in caplog.records)
+    # Logged, under Model Catalog's own account, which nobody can sign in with.
+    [disabled] = ActivityEntry.objects.filter(verb=Verb.WEBHOOK_CHANGED, extra__change="disabled")
+    assert (disabled.actor_username, disabled.model_id) == ("Model Catalog", version.model_id)
+    assert disabled.extra["reason"] == webhook.disabled_reason
+    assert not disabled.actor.is_active
+    assert not disabled.actor.has_usable_password()
+    feed = activity_feed_text(owner, version.model)
+    assert f"Model Catalog disabled the webhook to {receiver.url} (Disabled automatically after 2" in feed
     assert receiver.event_ids == [first.event.event_id] * 3 + [second.event.event_id] * 3
 
     # Enabled again by an Owner, the webhook gets what waited.
