@@ -11,12 +11,13 @@ from urllib.parse import quote_plus
 from django import template
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from catalog.find import quoted
 from catalog.models import RegisteredModel, Stage, skipped_stages, stage_count_field
+from catalog.selectors import StageCount
 from core.markdown import render_markdown
 
 register = template.Library()
@@ -52,6 +53,53 @@ def versions_in_stage_url(model: RegisteredModel, stage: str) -> str:
     return (
         f"{_version_list_path(get_script_prefix())}?find={quote_plus(f'model == {quoted(model.name)}')}&stage={stage}"
     )
+
+
+@register.simple_tag
+def stage_counts(model: RegisteredModel, counts: list[StageCount]) -> SafeString:
+    """A catalog tile's versions per stage, each linking to the Versions page of those versions. Built here rather
+    than in the template: five per tile and 24 tiles a page made it the page's largest cost in the template engine."""
+    return format_html_join(
+        "",
+        '<span class="stage-count {} {}" title="{} in {}">{}</span>',
+        (
+            (
+                count.stage.value,
+                "nonzero" if count.count else "zero",
+                count.count,
+                count.stage.label,
+                _stage_count_link(model, count)
+                if count.count
+                else format_html("<b>{}</b> {}", count.count, count.stage.label),
+            )
+            for count in counts
+        ),
+    )
+
+
+def _stage_count_link(model: RegisteredModel, count: StageCount) -> SafeString:
+    plural = "" if count.count == 1 else "s"
+    return format_html(
+        '<a href="{}" aria-label="{} {} version{} of {}"><b>{}</b> {}</a>',
+        versions_in_stage_url(model, count.stage.value),
+        count.count,
+        count.stage.label,
+        plural,
+        model.name,
+        count.count,
+        count.stage.label,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def version_ref(context: template.Context, entry: Any) -> str:
+    """The version an activity entry is about, by the name the entry keeps: a link to it, except on that version's
+    own page (context's current_version). A tag, not an included template: a feed page shows 25 of them."""
+    current = context.get("current_version")
+    if current and entry.version_id == current.pk:
+        return str(conditional_escape(entry.version_name))
+    url = reverse("catalog:version-detail", args=[entry.model.slug, entry.version_name])
+    return format_html('<a href="{}">{}</a>', url, entry.version_name)
 
 
 @functools.cache
