@@ -26,8 +26,9 @@ TIMELINE_MAX_MOVES = 500
 AS_OF_SHOWN_PER_STAGE = 50
 
 
-def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
-    """Entries of the models user may view, and their own account events."""
+def visible_entries(*, user: AnyUser, account_events: bool = True) -> QuerySet[ActivityEntry]:
+    """Entries of the models user may view, and (unless account_events is False: a caller that reads only entries
+    about models, such as stage changes) their own account events."""
     # PostgreSQL probes the grants' unique index per entry (a correlated check) far faster than it re-reads a list of
     # every viewable model per entry; SQLite plans the group half of that probe badly and keeps the list once.
     viewable = permissions.viewable_models_filter(user, correlated=permissions.probe_grants_per_row())
@@ -36,7 +37,9 @@ def visible_entries(*, user: AnyUser) -> QuerySet[ActivityEntry]:
     # A correlated EXISTS, as for versions: the database walks a (…, time) index newest first and stops after a page,
     # checking each entry's model by primary key, instead of first collecting every viewable model.
     of_viewable_models = Q(Exists(RegisteredModel.objects.filter(viewable, pk=OuterRef("model_id"))))
-    if not user.is_active:
+    if not user.is_active or not account_events:
+        # Without the OR, PostgreSQL checks each entry's model by its key; with it, it may read every viewable model
+        # first (6 ms at 10,000 models for the home page's 20 Production moves, 0.1 ms without).
         return ActivityEntry.objects.filter(of_viewable_models)
     # Account events (no model) are the actor's own.
     return ActivityEntry.objects.filter(of_viewable_models | Q(model__isnull=True, actor_id=user.pk))

@@ -87,7 +87,7 @@ def production_history(
     today = now.date()
     start = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), datetime.min.time()))
     moves = (
-        visible_entries(user=user)
+        visible_entries(user=user, account_events=False)
         .filter(PRODUCTION_MOVES, created_at__gte=start, created_at__lte=now)
         .values_list("created_at", "to_stage")
     )
@@ -115,7 +115,7 @@ def time_to_production(*, user: AnyUser, days: int = HISTORY_DAYS, now: datetime
         created_at__lt=OuterRef("created_at"),
     )
     arrivals = (
-        visible_entries(user=user)
+        visible_entries(user=user, account_events=False)
         # Arrivals as "a Production move that does not leave Production": a condition on to_stage would lead SQLite
         # to the (to_stage, time) index and through every request for Production, instead of the partial index.
         .filter(PRODUCTION_MOVES, created_at__gte=now - timedelta(days=days))
