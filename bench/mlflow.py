@@ -43,6 +43,7 @@ from bench.side_by_side import (  # noqa: E402
     compare_pages,
     compare_throughput,
     signed_in,
+    summary,
     worker_memory_mib,
 )
 
@@ -165,11 +166,6 @@ def timed_get(
     if answer.status_code != 200:
         raise SystemExit(f"GET {url} answered {answer.status_code}: {answer.text[:300]}")
     return elapsed, answer.json()
-
-
-def p95(timings: list[float]) -> float:
-    ordered = sorted(timings)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -309,20 +305,7 @@ def compare(ours_url: str, mlflow_url: str, token: str, args: argparse.Namespace
                     raise SystemExit(f"{side} {label}: unexpected answer {str(body)[:300]}")
                 if run >= 3:
                     timings[(label, side)].append(elapsed)
-    rows = []
-    for label, *_ in calls:
-        ours, theirs = timings[(label, "ours")], timings[(label, "mlflow")]
-        rows.append(
-            {
-                "call": label,
-                "ours_median_ms": round(statistics.median(ours), 1),
-                "ours_p95_ms": round(p95(ours), 1),
-                "mlflow_median_ms": round(statistics.median(theirs), 1),
-                "mlflow_p95_ms": round(p95(theirs), 1),
-                "ratio": round(statistics.median(ours) / statistics.median(theirs), 2),
-            }
-        )
-    return rows
+    return summary(timings, [label for label, *_ in calls], "call")
 
 
 def import_rate(env: dict[str, str], mlflow_url: str) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.throughput import run_clients
+
 API = "/api/2.0/mlflow"
 PAGE_SIZE = 24  # the catalog's page (settings.PAGE_SIZE)
 WARM_UP = 3  # rounds that warm both sides up and are not counted
@@ -161,6 +163,24 @@ def p95(timings: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+def summary(timings: dict[tuple[str, str], list[float]], labels: list[str], name: str) -> list[dict[str, Any]]:
+    """For each label (under the key name), both sides' median and p95 and ours ÷ MLflow's median."""
+    rows = []
+    for label in labels:
+        ours, theirs = timings[(label, "ours")], timings[(label, "mlflow")]
+        rows.append(
+            {
+                name: label,
+                "ours_median_ms": round(statistics.median(ours), 1),
+                "ours_p95_ms": round(p95(ours), 1),
+                "mlflow_median_ms": round(statistics.median(theirs), 1),
+                "mlflow_p95_ms": round(p95(theirs), 1),
+                "ratio": round(statistics.median(ours) / statistics.median(theirs), 2),
+            }
+        )
+    return rows
+
+
 def compare_pages(ours: Ours, mlflow: Side, *, models: int, versions: int, runs: int) -> list[dict[str, Any]]:
     """Median and p95 of each operation on both sides, interleaved call by call."""
     ops = operations(ours, mlflow, models, versions)
@@ -176,20 +196,7 @@ def compare_pages(ours: Ours, mlflow: Side, *, models: int, versions: int, runs:
                     elapsed = op(client, run + 1)
                     if run >= WARM_UP:
                         timings[(label, side)].append(elapsed)
-    rows = []
-    for label, *_ in ops:
-        ours_t, theirs_t = timings[(label, "ours")], timings[(label, "mlflow")]
-        rows.append(
-            {
-                "operation": label,
-                "ours_median_ms": round(statistics.median(ours_t), 1),
-                "ours_p95_ms": round(p95(ours_t), 1),
-                "mlflow_median_ms": round(statistics.median(theirs_t), 1),
-                "mlflow_p95_ms": round(p95(theirs_t), 1),
-                "ratio": round(statistics.median(ours_t) / statistics.median(theirs_t), 2),
-            }
-        )
-    return rows
+    return summary(timings, [label for label, *_ in ops], "operation")
 
 
 def requests_per_second(side: Side, paths: Calls, clients: int, seconds: float) -> float:
@@ -197,10 +204,8 @@ def requests_per_second(side: Side, paths: Calls, clients: int, seconds: float) 
     keep-alive connection."""
     done = [0] * clients
     failures: list[str] = []
-    start = threading.Barrier(clients + 1)
-    stop = threading.Event()
 
-    def client(n: int) -> None:
+    def client(n: int, start: threading.Barrier, stop: threading.Event) -> None:
         with httpx.Client(base_url=side.url, headers=side.headers, cookies=side.cookies, timeout=60) as http:
 
             def page() -> None:
@@ -216,18 +221,10 @@ def requests_per_second(side: Side, paths: Calls, clients: int, seconds: float) 
                 page()
                 done[n] += 1
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    elapsed = run_clients(clients, seconds, client)
     if failures:
         raise SystemExit(f"{len(failures)} requests failed, the first: {failures[0]}")
-    return sum(done) / (time.perf_counter() - began)
+    return sum(done) / elapsed
 
 
 def compare_throughput(ours: Ours, mlflow: Side, *, models: int, clients: int, seconds: float) -> list[dict[str, Any]]:

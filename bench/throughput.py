@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -82,14 +83,29 @@ def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], s
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
+def run_clients(clients: int, seconds: float, work: Callable[[int, threading.Barrier, threading.Event], None]) -> float:
+    """Run work(n, start, stop) in clients threads at once: each warms up, waits at start, then works until stop is
+    set, seconds later. Returns the seconds from start to the last thread's end."""
+    start = threading.Barrier(clients + 1)
+    stop = threading.Event()
+    threads = [threading.Thread(target=work, args=(n, start, stop)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
+
 def load(url: str, path: str, cookie: str, clients: int, seconds: float) -> tuple[float, float, float]:
     """Requests per second, and the median and p95 latency in ms, of clients threads asking for path."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures: list[int] = [0] * clients
-    start = threading.Barrier(clients + 1)
-    stop = threading.Event()
 
-    def client(n: int) -> None:
+    def client(n: int, start: threading.Barrier, stop: threading.Event) -> None:
         with httpx.Client(base_url=url, cookies={"sessionid": cookie}, timeout=30) as http:
             for _ in range(3):  # warm this connection and the worker it lands on
                 http.get(path)
@@ -102,16 +118,7 @@ def load(url: str, path: str, cookie: str, clients: int, seconds: float) -> tupl
                 else:
                     failures[n] += 1
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_clients(clients, seconds, client)
     if any(failures):
         raise SystemExit(f"{sum(failures)} requests failed")
     every = sorted(ms for per_client in latencies for ms in per_client)
